@@ -1,0 +1,1 @@
+"""Shopkeeper's HTTP app, settings, CLI and wiring."""

@@ -1,0 +1,98 @@
+"""One pydantic-settings ``Settings`` (env prefix ``SHOPKEEPER_``); no settings at all = embedded defaults."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def hash_key(raw: str) -> str:
+    """API keys are compared by SHA-256 so the plain key never needs to be stored."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop and a deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPKEEPER_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    DATA_DIR: Path = Field(Path(".shopkeeper"), description="Where embedded state lives.")
+    TENANT: str = Field("demo", description="Default tenant (shop) for CLI and widget.")
+
+    # System of record
+    SOR_URL: str = Field("", description="sqlite:///path.db or postgresql://... ; empty = SQLite in DATA_DIR")
+    SOR_TIMEOUT_S: float = 0.5
+    SOR_RETRIES: int = 1
+
+    # Vector index
+    QDRANT_URL: str = Field("", description="Empty = embedded Qdrant Edge; http(s)://host:6333 = server")
+    QDRANT_API_KEY: SecretStr | None = None
+    COLLECTION: str = "products"
+
+    # Embedding
+    EMBEDDING_MODEL: str = Field("", description="sentence-transformers name or path; empty = bundled MiniLM")
+    EMBED_BATCH: int = 256
+
+    # Retrieval tuning
+    FUSION_WEIGHTS: tuple[float, float] = (1.0, 1.0)  # (dense, bm25)
+    PREFETCH_LIMIT: int = 100
+
+    # Cache / stream
+    REDIS_URL: str = Field("", description="redis://host:6379/0 ; empty = no stock cache")
+    STOCK_CACHE_TTL_S: float = 2.0
+    KAFKA_BOOTSTRAP: str = ""
+    KAFKA_TOPIC: str = "shopkeeper.catalog.changes"
+    KAFKA_GROUP: str = "shopkeeper-indexer"
+
+    # Worker
+    WORKER_MODE: Literal["inprocess", "external", "off"] = "inprocess"
+    WORKER_QUEUE_SIZE: int = 1000
+    WORKER_BATCH_SIZE: int = 64
+    WORKER_BATCH_MS: int = 20
+    WORKER_MAX_ATTEMPTS: int = 5
+
+    # LLM (optional)
+    LLM_PROVIDER: Literal["none", "openai", "init_chat_model"] = "none"
+    LLM_MODEL: str = ""
+    LLM_BASE_URL: str = ""
+    LLM_API_KEY: SecretStr | None = None
+    LLM_TIMEOUT_S: float = 30.0
+
+    # HTTP security
+    ASSIST_API_KEY_HASHES: list[str] = Field(default_factory=list, description="sha256 hex of agent keys")
+    INGEST_API_KEY_HASHES: list[str] = Field(default_factory=list, description="sha256 hex of ingest keys")
+    CORS_ORIGINS: list[str] = Field(default_factory=list)
+    RATE_LIMIT_PER_MIN: int = 120
+    MAX_MESSAGE_CHARS: int = 2000
+    MAX_HISTORY_MESSAGES: int = 50
+
+    @field_validator("TENANT")
+    @classmethod
+    def _tenant_ok(cls, v: str) -> str:
+        if not v or len(v) > 64:
+            raise ValueError("TENANT must be 1-64 characters")
+        return v
+
+    @cached_property
+    def sor_url(self) -> str:
+        return self.SOR_URL or f"sqlite:///{(self.DATA_DIR / 'catalog.db').resolve()}"
+
+    @cached_property
+    def index_path(self) -> Path:
+        return self.DATA_DIR / "qdrant"
+
+    @cached_property
+    def checkpoint_path(self) -> Path:
+        return self.DATA_DIR / "threads.db"
+
+    @property
+    def embedded(self) -> bool:
+        """True when one process owns the embedded index (so the worker runs in-process)."""
+        return not self.QDRANT_URL

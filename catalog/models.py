@@ -1,0 +1,114 @@
+"""The catalog's data model: products with SKUs (variants), live offers, and their validation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# ISO 4217 codes we accept. A closed list so a typo ("USS") is an error, not a new currency.
+CURRENCIES = frozenset(
+    "USD EUR GBP CAD AUD NZD JPY CHF SEK NOK DKK PLN CZK HUF INR CNY HKD SGD KRW BRL MXN ZAR".split()
+)
+
+Availability = Literal["in_stock", "low_stock", "out_of_stock", "preorder", "discontinued"]
+AttrValue = str | float | int | bool
+
+
+class Money(BaseModel):
+    """An amount in a currency; Decimal so that 19.99 stays 19.99."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2, examples=["29.99"])
+    currency: str = Field(default="USD", examples=["USD"])
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, v: str) -> str:
+        code = v.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"unknown currency {v!r}")
+        return code
+
+    def __str__(self) -> str:
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(self.currency)
+        return f"{symbol}{self.amount:,.2f}" if symbol else f"{self.amount:,.2f} {self.currency}"
+
+
+class Stock(BaseModel):
+    """Stock of one SKU; ``synthetic`` marks demo stock that no warehouse ever counted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    quantity: int = Field(ge=0)
+    availability: Availability = "in_stock"
+    warehouses: dict[str, int] = Field(default_factory=dict)
+    synthetic: bool = False
+
+    @property
+    def in_stock(self) -> bool:
+        return self.quantity > 0 and self.availability in ("in_stock", "low_stock")
+
+
+class Sku(BaseModel):
+    """One sellable variant: its own id, codes, variant attributes, price and stock."""
+
+    sku: str = Field(min_length=1, max_length=128)
+    title: str | None = None
+    model_number: str | None = None
+    ean: list[str] = Field(default_factory=list)
+    variant_attributes: dict[str, str] = Field(default_factory=dict)
+    price: Money
+    stock: Stock
+    image_url: str | None = None
+
+    @field_validator("sku")
+    @classmethod
+    def _clean_sku(cls, v: str) -> str:
+        v = v.strip()
+        if not v or any(c in v for c in "\x00\n\r\t"):
+            raise ValueError("SKU must be a non-empty single-line string")
+        return v
+
+
+class Product(BaseModel):
+    """A product as the shop sells it: shared text and attributes, one or more SKUs."""
+
+    tenant: str = Field(default="demo", min_length=1, max_length=64)
+    product_id: str = Field(min_length=1, max_length=128)
+    brand: str = ""
+    title: str = Field(min_length=1)
+    description: str = ""
+    category: str | None = None
+    attributes: dict[str, AttrValue] = Field(default_factory=dict)
+    skus: list[Sku] = Field(min_length=1)
+    released: str | None = None
+
+    def sku_title(self, sku: Sku) -> str:
+        return sku.title or self.title
+
+
+class Offer(BaseModel):
+    """Live price and stock of one SKU, read from the system of record for one answer."""
+
+    sku: str
+    price: Money | None
+    stock: Stock | None
+    as_of: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    version: int = 0
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock is not None and self.stock.in_stock
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def jsonable(obj: BaseModel) -> dict[str, Any]:
+    """Dump a model to JSON-safe primitives (Decimal as str)."""
+    return obj.model_dump(mode="json")

@@ -1,0 +1,131 @@
+"""One interface for the system of record, implemented for SQLite (embedded) and PostgreSQL.
+
+Every write goes through database triggers that append a row to ``outbox`` in the same
+transaction, so writes made by other programs are captured too. ``outbox.id`` is a global,
+monotonic sequence and serves as the per-SKU version of the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from catalog.models import Money, Offer, Product, Stock
+
+ChangeOp = Literal["upsert", "delete", "price", "stock"]
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One outbox row: something changed for (tenant, sku) at ``committed_at``."""
+
+    id: int
+    tenant: str
+    sku: str
+    op: ChangeOp
+    version: int
+    committed_at: datetime
+    attempts: int = 0
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A change that could not be applied, kept with its reason for ``shopkeeper dlq``."""
+
+    id: int
+    source: str
+    event: dict[str, Any]
+    reason: str
+    attempts: int
+    created_at: datetime
+
+
+@runtime_checkable
+class SystemOfRecord(Protocol):
+    """Live price/stock and catalog content; async so the agent can await it with a timeout."""
+
+    url: str
+
+    async def open(self) -> None:
+        """Create the schema (tables, triggers, indexes) if missing and open connections."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise ``SorUnavailable`` unless the database answers."""
+
+    # -- catalog writes (each captured in the outbox by triggers) ---------------------------
+    async def upsert_products(self, products: Sequence[Product]) -> int:
+        """Insert or replace products and their SKUs; SKUs no longer listed are deleted."""
+
+    async def delete_product(self, tenant: str, product_id: str) -> int: ...
+
+    async def delete_sku(self, tenant: str, sku: str) -> bool: ...
+
+    async def set_price(self, tenant: str, sku: str, price: Money) -> bool: ...
+
+    async def set_stock(self, tenant: str, sku: str, stock: Stock) -> bool: ...
+
+    # -- reads ------------------------------------------------------------------------------
+    async def get_offers(self, tenant: str, skus: Sequence[str]) -> dict[str, Offer]:
+        """Live price and stock for many SKUs in one round trip; unknown SKUs are absent."""
+
+    async def get_product_by_sku(self, tenant: str, sku: str) -> Product | None:
+        """The product that owns ``sku``, with only that SKU in ``skus``."""
+
+    async def iter_products(self, tenant: str) -> AsyncIterator[Product]:
+        """Every product of a tenant, SKUs included, in a stable order."""
+        yield  # type: ignore[misc]
+
+    async def tenants(self) -> list[str]: ...
+
+    async def sku_versions(self, tenant: str) -> dict[str, int]:
+        """Current version (latest outbox id) of every live SKU: the crash test's truth."""
+
+    # -- outbox (change data capture) -------------------------------------------------------
+    async def claim_changes(self, limit: int, lease_seconds: float = 30.0) -> list[ChangeRow]:
+        """Lease up to ``limit`` pending rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+
+    async def ack_changes(self, ids: Sequence[int]) -> None:
+        """Mark rows done; only call after the index write is durable."""
+
+    async def release_changes(self, ids: Sequence[int], *, error: str) -> None:
+        """Give leased rows back (attempts + 1) after a failed apply."""
+
+    async def wait_for_changes(self, timeout: float) -> None:
+        """Return when new outbox rows may exist (LISTEN/NOTIFY on PostgreSQL, polling on SQLite)."""
+
+    async def pending_changes(self) -> int: ...
+
+    async def oldest_pending_at(self) -> datetime | None: ...
+
+    # -- dead-letter queue ------------------------------------------------------------------
+    async def dead_letter(self, source: str, event: dict[str, Any], reason: str, attempts: int) -> int:
+        ...
+
+    async def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
+
+    async def pop_dead_letters(self, ids: Sequence[int] | None = None) -> list[DeadLetter]:
+        """Remove and return dead letters (all when ``ids`` is None) so they can be replayed."""
+
+    async def count_dead_letters(self) -> int: ...
+
+
+def open_sor(url: str) -> SystemOfRecord:
+    """Build the SoR for a URL: ``sqlite:///path.db`` or ``postgresql://...``."""
+    match url.split(":", 1)[0]:
+        case "sqlite":
+            from catalog.sor.sqlite import SqliteSor
+
+            return SqliteSor(url)
+        case "postgresql" | "postgres":
+            from catalog.sor.postgres import PostgresSor
+
+            return PostgresSor(url)
+        case other:
+            raise ValueError(
+                f"unsupported SHOPKEEPER_SOR_URL scheme {other!r}; use sqlite:/// or postgresql://"
+            )
