@@ -7,12 +7,22 @@ modifier, so both backends score BM25 the same way.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 DENSE = "dense"
 SPARSE = "bm25"
+
+# Fixed forever: changing it re-keys every stored point, so re-ingest would duplicate the catalog.
+NAMESPACE = uuid.UUID("c3ed890a-92c2-4875-8405-ecb1527127e2")
+
+
+def point_id(tenant: str, sku: str) -> str:
+    """Deterministic id per (tenant, SKU), so an update is an upsert of the same point."""
+    return str(uuid.uuid5(NAMESPACE, f"{tenant}\x1f{sku}"))
+
 
 # Payload fields and the index type each gets before bulk load.
 PAYLOAD_INDEXES: dict[str, Literal["keyword", "float", "integer", "tenant"]] = {
@@ -131,7 +141,9 @@ class VectorIndex(Protocol):
     def close(self) -> None: ...
 
 
-def open_index(url: str | None, *, path: str, collection: str, api_key: str | None = None) -> VectorIndex:
+def open_index(
+    url: str | None, *, path: str, collection: str, api_key: str | None = None
+) -> VectorIndex:
     """Embedded Qdrant Edge at ``path`` when ``url`` is empty; qdrant-client otherwise.
 
     ``url`` may be ``http(s)://host:6333`` for a server or cluster, or ``:memory:`` for
