@@ -1,0 +1,1 @@
+"""The shopping agent: a LangGraph graph over hybrid retrieval and live price/stock lookups."""

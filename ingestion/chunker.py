@@ -1,0 +1,230 @@
+"""The atomic chunker: exactly one chunk per SKU, built from labelled fields, with no volatile data.
+
+Price, stock and promotions never enter the text (they change by the minute and the agent reads
+them live); a coarse price and in_stock flag ride in the payload only as prefilters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.models import AttrValue, Product, Sku
+from ingestion.index.base import point_id
+
+DESCRIPTION_CHARS = 400
+MAX_SPEC_LINES = 10
+
+# Attributes a shopper filters or asks on, in the order they are worth stating.
+KEY_ATTRIBUTES = (
+    "product type",
+    "type",
+    "connectivity technology",
+    "device interface",
+    "interface",
+    "form factor",
+    "compatibility",
+    "brand compatibility",
+    "printing colours",
+    "print technology",
+    "ink type",
+    "display diagonal",
+    "display resolution",
+    "internal memory",
+    "total storage capacity",
+    "processor family",
+    "processor model",
+    "operating system installed",
+    "bluetooth version",
+    "wi fi standards",
+    "material",
+    "cable length",
+    "quantity per pack",
+    "recommended usage",
+    "pointing device",
+)
+# Attributes that become keyword facets ("key=value") in the payload for exact filtering.
+FACET_ATTRIBUTES = frozenset(
+    {
+        "product type",
+        "type",
+        "connectivity technology",
+        "device interface",
+        "interface",
+        "form factor",
+        "print technology",
+        "printing colours",
+        "ink type",
+        "material",
+        "pointing device",
+    }
+)
+# Never embedded: they are volatile or are codes that embedding models handle badly.
+VOLATILE_KEYS = frozenset({"price", "stock", "availability", "promotion", "promo", "discount", "sale"})
+
+_COLOUR_SYNONYMS = {
+    "gray": "grey",
+    "multicolor": "multicolour",
+    "multi": "multicolour",
+    "colour": "",
+    "color": "",
+    "aluminum": "aluminium",
+}
+_SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
+_MODEL_STRIP = re.compile(r"[\s\-_/.]+")
+
+
+def normalise_colours(raw: str | None) -> list[str]:
+    """'Black,Silver' -> ['black', 'silver']: the payload keyword the colour filter matches."""
+    if not raw:
+        return []
+    out: list[str] = []
+    for part in _SPLIT.split(raw.lower()):
+        part = _COLOUR_SYNONYMS.get(part.strip(), part.strip())
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+def normalise_model(raw: str | None) -> str:
+    """'CF-226X / 26X' -> 'cf226x26x': how shoppers' model numbers are matched exactly."""
+    return _MODEL_STRIP.sub("", raw or "").lower()
+
+
+def _fmt(value: AttrValue) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _is_volatile(key: str) -> bool:
+    return any(word in VOLATILE_KEYS for word in key.lower().split())
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One SKU ready to embed: its text, the hash that decides re-embedding, and its payload."""
+
+    tenant: str
+    sku: str
+    point_id: str
+    text: str
+    content_hash: str
+    payload: dict[str, Any]
+
+
+def _bounded(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _colour_of(product: Product, sku: Sku) -> str | None:
+    for source in (sku.variant_attributes, product.attributes):
+        for key in ("colour", "product colour", "color"):
+            value = source.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def chunk_text(product: Product, sku: Sku) -> str:
+    """Labelled lines, most telling first: title, brand, model, variant, description, specs."""
+    lines = [f"Product: {product.sku_title(sku)}"]
+    if product.brand:
+        lines.append(f"Brand: {product.brand}")
+    if sku.model_number:
+        lines.append(f"Model: {sku.model_number}")
+    if product.category:
+        lines.append(f"Category: {product.category}")
+    variant = [
+        f"{k}: {v}" for k, v in sku.variant_attributes.items() if v and not _is_volatile(k)
+    ]
+    colour = _colour_of(product, sku)
+    if colour and not any(k in ("colour", "color") for k in sku.variant_attributes):
+        variant.insert(0, f"colour: {colour}")
+    if variant:
+        lines.append("Variant: " + "; ".join(variant))
+    if product.description:
+        lines.append(f"Description: {_bounded(product.description, DESCRIPTION_CHARS)}")
+    specs = [
+        f"- {key}: {_fmt(product.attributes[key])}"
+        for key in KEY_ATTRIBUTES
+        if key in product.attributes and _fmt(product.attributes[key]) not in ("", "1", "N", "no")
+    ][:MAX_SPEC_LINES]
+    if specs:
+        lines.append("Technical specifications:")
+        lines.extend(specs)
+    return "\n".join(lines)
+
+
+def content_hash(text: str, model_id: str) -> str:
+    """Hash of what is embedded *and* by which model: either changing means re-embedding."""
+    return hashlib.sha256(f"{model_id}\x1f{text}".encode()).hexdigest()[:32]
+
+
+def facets_of(product: Product, sku: Sku) -> list[str]:
+    facets = {
+        f"{key}={_fmt(value).lower()}"
+        for key, value in product.attributes.items()
+        if key in FACET_ATTRIBUTES and isinstance(value, str) and value
+    }
+    facets.update(
+        f"{key}={value.lower()}" for key, value in sku.variant_attributes.items() if value
+    )
+    return sorted(facets)
+
+
+def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) -> Chunk:
+    """The one chunk of one SKU; ``version`` is the SoR change it reflects (outbox id)."""
+    text = chunk_text(product, sku)
+    digest = content_hash(text, model_id)
+    colours = normalise_colours(_colour_of(product, sku))
+    payload: dict[str, Any] = {
+        "tenant": product.tenant,
+        "sku": sku.sku,
+        "product_id": product.product_id,
+        "brand": product.brand.lower(),
+        "brand_display": product.brand,
+        "title": product.sku_title(sku),
+        "category": (product.category or "").lower() or None,
+        "colour": colours,
+        "model_number": normalise_model(sku.model_number) or None,
+        "model_display": sku.model_number,
+        "ean": list(sku.ean),
+        "facets": facets_of(product, sku),
+        "image_url": sku.image_url,
+        # Coarse prefilters only, refreshed by price/stock events; answers never quote them.
+        "price": float(sku.price.amount),
+        "currency": sku.price.currency,
+        "in_stock": 1 if sku.stock.in_stock else 0,
+        "content_hash": digest,
+        "version": version,
+        "text": text,
+    }
+    return Chunk(product.tenant, sku.sku, point_id(product.tenant, sku.sku), text, digest, payload)
+
+
+def chunk_product(
+    product: Product, *, model_id: str, versions: dict[str, int] | None = None
+) -> list[Chunk]:
+    """Exactly one chunk per SKU of ``product``."""
+    versions = versions or {}
+    return [
+        chunk_sku(product, sku, model_id=model_id, version=versions.get(sku.sku, 0))
+        for sku in product.skus
+    ]
+
+
+def chunk_products(
+    products: Iterable[Product], *, model_id: str, versions: dict[str, int] | None = None
+) -> Iterator[Chunk]:
+    for product in products:
+        yield from chunk_product(product, model_id=model_id, versions=versions)
