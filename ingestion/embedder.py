@@ -81,6 +81,7 @@ class Embedder:
         )[0]
         return tuple(float(x) for x in vec)
 
-    def embed_query(self, text: str) -> list[float]:
+    def embed_query(self, text: str, *, cache: bool = True) -> list[float]:
         """One query vector; repeated questions hit an in-process LRU cache."""
-        return list(self._query_cache(text.strip().lower()))
+        key = " ".join(text.split()).lower()
+        return list(self._query_cache(key) if cache else self._encode_query(key))
