@@ -1,0 +1,1 @@
+"""The HTTP API: routers (``main.py``), typed dependencies (``deps.py``), schemas and routes."""

@@ -1,0 +1,17 @@
+"""All routers: the rate-limited ``/v1`` API, ops endpoints and the pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from app.api.deps import rate_limit
+from app.api.routes import assist, catalog_events, chat, health, pages, query, threads
+
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit)])
+for module in (chat, query, assist, threads, catalog_events):
+    v1.include_router(module.router)
+
+api_router = APIRouter()
+api_router.include_router(v1)
+api_router.include_router(health.router)
+api_router.include_router(pages.router)

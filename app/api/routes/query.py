@@ -1,0 +1,31 @@
+"""``POST /v1/query``: one question, one JSON answer with products and citations (for systems)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from agents.schemas import AgentRequest, Answer
+from app.api.deps import AgentDep, ClientId, QueryBody, SettingsDep
+from app.api.openapi import ANSWER_EXAMPLE, error
+
+router = APIRouter(tags=["query"])
+
+
+@router.post(
+    "/query",
+    response_model=Answer,
+    summary="Ask one question, get a JSON answer",
+    responses={
+        200: {"content": {"application/json": {"example": ANSWER_EXAMPLE}}},
+        422: error("Message too long or malformed body"),
+        429: error("Rate limited; see Retry-After"),
+    },
+)
+async def query(
+    body: QueryBody, client: ClientId, agent: AgentDep, settings: SettingsDep
+) -> Answer:
+    """Single turn: the thread is not kept for the caller. Prices and stock are read live."""
+    tenant = body.tenant or settings.TENANT
+    return await agent.answer(
+        AgentRequest(message=body.message, user_id=client, tenant=tenant, mode="query")
+    )

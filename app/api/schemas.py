@@ -1,0 +1,109 @@
+"""Request and response bodies of the HTTP API (the agent's models are in agents/schemas.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+THREAD_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
+
+
+class ChatIn(BaseModel):
+    """A shopper's message; send the ``thread_id`` from the ``meta`` event to continue a thread."""
+
+    message: str = Field(
+        min_length=1, max_length=20_000, description="Limited by SHOPKEEPER_MAX_MESSAGE_CHARS",
+        examples=["wireless mouse under $30 that is in stock"],
+    )
+    thread_id: str | None = Field(
+        default=None, pattern=THREAD_ID_PATTERN, examples=[None],
+        description="Resume this thread (it must be yours: same X-Client-Id)",
+    )
+    tenant: str | None = Field(
+        default=None, max_length=64, examples=["demo"],
+        description="Shop id; default SHOPKEEPER_TENANT",
+    )
+
+
+class QueryIn(BaseModel):
+    """One question, one JSON answer: for other systems (no thread is kept for the caller)."""
+
+    message: str = Field(min_length=1, max_length=20_000, examples=["HP 301 ink cartridge price"])
+    tenant: str | None = Field(default=None, max_length=64, examples=["demo"])
+
+
+class Turn(BaseModel):
+    """One earlier message of the customer conversation a support agent pasted."""
+
+    role: Literal["customer", "agent"] = Field(examples=["customer"])
+    content: str = Field(min_length=1, max_length=20_000, examples=["Is the MX Master 3 in stock?"])
+
+
+class AssistIn(BaseModel):
+    """The conversation so far (pasted) and the customer's latest message."""
+
+    message: str = Field(
+        min_length=1, max_length=20_000, examples=["Do you have it in black, and how much is it?"],
+        description="The customer's latest message",
+    )
+    history: list[Turn] = Field(
+        default_factory=list, max_length=1000,
+        description="Earlier turns, oldest first; limited by SHOPKEEPER_MAX_HISTORY_MESSAGES",
+        examples=[[{"role": "customer", "content": "I need a quiet wireless mouse"},
+                   {"role": "agent", "content": "Happy to help: any budget in mind?"}]],
+    )
+    thread_id: str | None = Field(
+        default=None, pattern=THREAD_ID_PATTERN, description="Continue an assist thread"
+    )
+    tenant: str | None = Field(default=None, max_length=64, examples=["demo"])
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(examples=["not_found"])
+    message: str = Field(examples=["thread 'b9f1c2d4' does not exist"])
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx body has this shape; never a traceback."""
+
+    error: ErrorDetail
+
+
+class EventRejection(BaseModel):
+    index: int = Field(description="Position of the event in the posted list", examples=[1])
+    id: str | None = Field(default=None, examples=["evt-2"])
+    reason: str = Field(examples=["price.amount: Input should be greater than or equal to 0"])
+
+
+class EventsAccepted(BaseModel):
+    """The events were validated and queued for the change worker (applied within seconds)."""
+
+    accepted: list[str] = Field(examples=[["evt-1", "evt-2"]])
+    count: int = Field(examples=[2])
+
+
+class EventsRejected(BaseModel):
+    """Nothing was queued: fix the listed events and post the batch again."""
+
+    error: ErrorDetail
+    rejected: list[EventRejection]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Check(BaseModel):
+    ok: bool
+    detail: str = ""
+    ms: float = 0.0
+
+
+class Ready(BaseModel):
+    """Each dependency checked now; 503 when any required check fails."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, Check]
+    worker: dict[str, Any] = Field(default_factory=dict, description="lag, queue depth, DLQ size")

@@ -1,0 +1,45 @@
+"""Build the FastAPI app: ``create_app(settings)``; the lifespan opens the runtime once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api.main import api_router
+from app.errors import install_error_handlers
+from app.metrics import MetricsMiddleware
+from app.runtime import open_runtime
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """One app per settings; nothing is opened until the lifespan starts."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(
+        title="Shopkeeper",
+        version="0.1.0",
+        summary="Answers shoppers' questions about a catalog, with live price and stock.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.CORS_ORIGINS,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "X-Client-Id", "Authorization", "X-API-Key"],
+        expose_headers=["X-Client-Id", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(MetricsMiddleware)
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,58 @@
+"""What the HTTP app holds for its lifetime: built once in the lifespan, closed in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry
+
+from app.metrics import HttpMetrics
+from app.ratelimit import RateLimiter
+from app.settings import Settings
+from app.wiring import Services, services
+
+if TYPE_CHECKING:
+    from agents.service import ShoppingAgent
+    from ingestion.worker import ChangeWorker
+
+
+@dataclass
+class Runtime:
+    """The app's long-lived objects; reached by routes only through ``app/api/deps.py``."""
+
+    settings: Settings
+    services: Services
+    agent: ShoppingAgent
+    worker: ChangeWorker | None
+    registry: CollectorRegistry
+    metrics: HttpMetrics
+    limiter: RateLimiter
+    sse_ping_seconds: float = 15.0
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Services, agent and (in ``inprocess`` mode) the change worker; the worker stops first."""
+    from agents.service import ShoppingAgent
+    from ingestion.worker import ChangeWorker
+
+    registry = CollectorRegistry()
+    async with AsyncExitStack() as stack:
+        svc = await stack.enter_async_context(services(settings))
+        # Load the model now, not on the first shopper's question.
+        await asyncio.to_thread(svc.embedder.embed_query, "warm up")
+        agent = await ShoppingAgent.create(svc, settings)
+        stack.push_async_callback(agent.aclose)
+        worker = None
+        if settings.WORKER_MODE == "inprocess":
+            worker = ChangeWorker(svc, settings, registry=registry)
+            await worker.start()
+            stack.push_async_callback(worker.stop)
+        yield Runtime(
+            settings=settings, services=svc, agent=agent, worker=worker, registry=registry,
+            metrics=HttpMetrics(registry), limiter=RateLimiter(settings.RATE_LIMIT_PER_MIN),
+        )

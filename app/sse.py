@@ -1,0 +1,120 @@
+"""Agent events -> Server-Sent Events: the wire format, heartbeats and cancellation on disconnect.
+
+Each ``AgentEvent`` becomes one SSE message whose ``event:`` is the agent's fixed type (meta,
+status, products, token, done, error) and whose ``data:`` is the event's JSON. Comment-line
+pings keep proxies from closing a quiet stream. When the client goes away, sse-starlette
+cancels the task reading our generator; the cancellation reaches the agent's stream where it
+awaits, so the graph run stops, and ``finally`` counts the stream as ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+
+import anyio
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from agents.schemas import AgentEvent
+from app.errors import error_type
+from app.metrics import HttpMetrics
+from catalog.errors import ShopkeeperError
+
+log = logging.getLogger("shopkeeper.sse")
+
+PING_SECONDS = 15.0
+SEND_TIMEOUT_SECONDS = 30.0
+TERMINAL = frozenset({"done", "error"})
+
+
+def to_sse(event: AgentEvent) -> ServerSentEvent:
+    """One agent event as one SSE message (compact JSON; datetimes and decimals as strings)."""
+    data = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False, default=str)
+    return ServerSentEvent(data=data, event=event.type)
+
+
+def error_event(exc: BaseException) -> AgentEvent:
+    """The ``error`` event for a failure after the stream started (status is already 200)."""
+    if isinstance(exc, ShopkeeperError):
+        return AgentEvent(type="error", data={"type": error_type(exc), "message": exc.message})
+    data = {"type": "internal_error", "message": "internal error; it has been logged"}
+    return AgentEvent(type="error", data=data)
+
+
+def ping() -> ServerSentEvent:
+    return ServerSentEvent(comment="ping")
+
+
+async def prime(events: AsyncGenerator[AgentEvent, None]) -> AsyncGenerator[AgentEvent, None]:
+    """Run the stream to its first event before answering, so early failures (bad thread,
+    unknown tenant) become a proper HTTP status instead of an ``error`` event after a 200."""
+    try:
+        first = await anext(events)
+    except BaseException:
+        await events.aclose()
+        raise
+
+    async def chained() -> AsyncGenerator[AgentEvent, None]:
+        try:
+            yield first
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+    return chained()
+
+
+async def _messages(
+    events: AsyncIterator[AgentEvent], metrics: HttpMetrics, started: float
+) -> AsyncIterator[ServerSentEvent]:
+    outcome = "cancelled"  # stays so unless the stream ends on done/error
+    seen_first = False
+    metrics.streams_active.inc()
+    try:
+        async for event in events:
+            if not seen_first:
+                seen_first = True
+                metrics.first_event.observe(time.perf_counter() - started)
+            yield to_sse(event)
+            if event.type in TERMINAL:
+                outcome = event.type
+                break
+        else:
+            outcome = "incomplete"  # the agent ended without done/error: its bug, but say so
+            log.warning("agent stream ended without a done or error event")
+    except Exception as exc:  # after the 200: report in-band, never a traceback
+        if not isinstance(exc, ShopkeeperError):
+            log.error("agent stream failed", exc_info=exc)
+        outcome = "error"
+        yield to_sse(error_event(exc))
+    finally:
+        metrics.streams_active.dec()
+        metrics.streams.labels(outcome).inc()
+        if outcome == "cancelled":
+            log.info("client disconnected; agent run cancelled")
+        # Close the agent's stream even if we are being cancelled, so its cleanup runs.
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            with anyio.move_on_after(5, shield=True):
+                await aclose()
+
+
+def sse_response(
+    events: AsyncIterator[AgentEvent],
+    metrics: HttpMetrics,
+    *,
+    started: float,
+    ping_seconds: float = PING_SECONDS,
+    headers: Mapping[str, str] | None = None,
+) -> EventSourceResponse:
+    """The streaming response; ``X-Accel-Buffering: no`` stops nginx from buffering it."""
+    return EventSourceResponse(
+        _messages(events, metrics, started),
+        ping=ping_seconds,
+        ping_message_factory=ping,
+        send_timeout=SEND_TIMEOUT_SECONDS,
+        headers={"X-Accel-Buffering": "no", **(headers or {})},
+    )
