@@ -481,6 +481,8 @@ async def test_bad_sqlite_path_is_sor_unavailable(tmp_path: Path) -> None:
         await SqliteSor(f"sqlite:///{tmp_path}/a-dir.db").open()
     with pytest.raises(SorUnavailable):
         await SqliteSor(f"sqlite:///{tmp_path}/never-opened.db").ping()
+    with pytest.raises(ValueError, match="in-memory"):
+        SqliteSor("sqlite:///:memory:")
 
 
 async def test_sqlite_two_processes_share_the_file(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ OFFER_JSON = f"""json_build_object('sku', s.sku,
 NOTIFY = f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')"
 
 
-_ANALYZE_AFTER = 5000  # rows in one upsert: refresh planner stats so get_offers uses the PK
+_ANALYZE_AFTER = 5000  # SKU rows written: refresh planner stats so bulk loads plan well at once
 
 
 def _prefixed(prefix: str, cols: str) -> str:
@@ -168,6 +168,7 @@ class PostgresSor:
         self._listener: asyncio.Task[None] | None = None
         self._listening = False
         self._wake = asyncio.Event()
+        self._written = 0
 
     # -- plumbing ----------------------------------------------------------------------------
     def _unavailable(self, exc: BaseException) -> SorUnavailable:
@@ -315,8 +316,10 @@ class PostgresSor:
             await conn.execute(
                 DELETE_STALE_SKUS, (list(p_tenants), list(p_ids), list(tenants), list(skus))
             )
-            if len(srows) >= _ANALYZE_AFTER:
+            self._written += len(srows)
+            if self._written >= _ANALYZE_AFTER:
                 await conn.execute("ANALYZE products, skus, outbox")
+                self._written = 0
         return len(products)
 
     async def delete_product(self, tenant: str, product_id: str) -> int:
@@ -364,9 +367,14 @@ class PostgresSor:
         """One indexed query for all SKUs; the version is the SKU's latest outbox id."""
         if not skus:
             return {}
-        query = f"SELECT {OFFER_JSON} FROM skus s WHERE s.tenant = %s AND s.sku = ANY(%s)"
+        # A LATERAL primary-key probe per SKU: the plan stays right even before ANALYZE has run
+        # (a plain ``sku = ANY(...)`` then scans the whole tenant: 20 ms at 20k SKUs).
+        query = (
+            f"SELECT {OFFER_JSON} FROM unnest(%s::text[]) AS k(sku) CROSS JOIN LATERAL "
+            "(SELECT * FROM skus x WHERE x.tenant = %s AND x.sku = k.sku LIMIT 1) s"
+        )
         rows = await self._fetchall(
-            query, (utcnow().isoformat(), tenant, list(dict.fromkeys(skus)))
+            query, (utcnow().isoformat(), list(dict.fromkeys(skus)), tenant)
         )
         return offers_from_json([r[0] for r in rows])
 

@@ -93,7 +93,10 @@ def sqlite_path(url: str) -> str:
     if not url.startswith("sqlite:"):
         raise ValueError(f"not a sqlite URL: {url!r}")
     rest = url.removeprefix("sqlite:").split("?", 1)[0]
-    return rest[2:] if rest.startswith("//") else rest
+    path = rest[2:] if rest.startswith("//") else rest
+    if path in ("", ":memory:", "/:memory:"):
+        raise ValueError("the SoR needs a file (API and worker share it), not in-memory SQLite")
+    return path
 
 
 def _unavailable(path: str, exc: sqlite3.Error) -> SorUnavailable:
