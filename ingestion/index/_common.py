@@ -53,6 +53,22 @@ def filter_conditions(flt: SearchFilter) -> tuple[list[Cond], list[Cond]]:
     return must, must_not
 
 
+def hashable(flt: SearchFilter) -> SearchFilter:
+    """The same filter with tuples, so built backend filters can be cached by value."""
+    return SearchFilter(
+        flt.tenant,
+        tuple(flt.brands),
+        tuple(flt.colours),
+        tuple(flt.categories),
+        tuple(flt.facets),
+        tuple(flt.skus),
+        tuple(flt.exclude_skus),
+        flt.min_price,
+        flt.max_price,
+        flt.in_stock,
+    )
+
+
 def lookup_conditions(
     skus: Sequence[str], model_numbers: Sequence[str], eans: Sequence[str]
 ) -> list[Cond]:

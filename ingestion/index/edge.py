@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +20,7 @@ from ingestion.index._common import (
     check_payload_patch,
     check_point,
     filter_conditions,
+    hashable,
     ids_for,
     lookup_conditions,
     order_lookup,
@@ -71,6 +73,16 @@ def _tenant_filter(tenant: str) -> qe.Filter:
 
 
 def _filter(flt: SearchFilter) -> qe.Filter:
+    """Agents repeat filters (tenant, stock, budget), so built ones are reused by value."""
+    return _cached_filter(hashable(flt))
+
+
+@lru_cache(maxsize=1024)
+def _cached_filter(flt: SearchFilter) -> qe.Filter:
+    return _build_filter(flt)
+
+
+def _build_filter(flt: SearchFilter) -> qe.Filter:
     must, must_not = filter_conditions(flt)
     return qe.Filter(must=[_cond(c) for c in must], must_not=[_cond(c) for c in must_not] or None)
 

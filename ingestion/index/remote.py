@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from ingestion.index._common import (
     check_payload_patch,
     check_point,
     filter_conditions,
+    hashable,
     ids_for,
     lookup_conditions,
     order_lookup,
@@ -66,6 +68,16 @@ def _tenant_cond(tenant: str) -> models.FieldCondition:
 
 
 def _filter(flt: SearchFilter) -> models.Filter:
+    """Agents repeat filters (tenant, stock, budget), so built ones are reused by value."""
+    return _cached_filter(hashable(flt))
+
+
+@lru_cache(maxsize=1024)
+def _cached_filter(flt: SearchFilter) -> models.Filter:
+    return _build_filter(flt)
+
+
+def _build_filter(flt: SearchFilter) -> models.Filter:
     must, must_not = filter_conditions(flt)
     return models.Filter(
         must=[_cond(c) for c in must], must_not=[_cond(c) for c in must_not] or None
