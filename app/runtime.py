@@ -36,7 +36,7 @@ class Runtime:
 
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Services, agent and (in ``inprocess`` mode) the change worker; the worker stops first."""
+    """Services, agent and the change worker (unless WORKER_MODE=off); the worker stops first."""
     from agents.service import ShoppingAgent
     from ingestion.worker import ChangeWorker
 
@@ -48,8 +48,15 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         agent = await ShoppingAgent.create(svc, settings)
         stack.push_async_callback(agent.aclose)
         worker = None
-        if settings.WORKER_MODE == "inprocess":
-            worker = ChangeWorker(svc, settings, registry=registry)
+        if settings.WORKER_MODE != "off":
+            # inprocess: the full worker (outbox -> index). external: a separate `shopkeeper
+            # worker` owns the index; here only the webhook's SoR writes run, with retries + DLQ.
+            external = settings.WORKER_MODE == "external"
+            worker = ChangeWorker(
+                svc, settings, registry=registry, sources=() if external else None,
+                warm_model=not external,
+                status_file=settings.DATA_DIR / "api-writer-status.json" if external else None,
+            )
             await worker.start()
             stack.push_async_callback(worker.stop)
         yield Runtime(

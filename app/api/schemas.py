@@ -78,10 +78,15 @@ class EventRejection(BaseModel):
 
 
 class EventsAccepted(BaseModel):
-    """The events were validated and queued for the change worker (applied within seconds)."""
+    """Every event was validated and committed to the SoR; the index follows within moments."""
 
     accepted: list[str] = Field(examples=[["evt-1", "evt-2"]])
     count: int = Field(examples=[2])
+    outcomes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per event id: applied | skipped_stale | dead_lettered (see `shopkeeper dlq`)",
+        examples=[{"evt-1": "applied", "evt-2": "applied"}],
+    )
 
 
 class EventsRejected(BaseModel):
