@@ -71,15 +71,20 @@ class IndexWriter:
             for i, c in enumerate(chunks)
         ]
 
-    def write(self, chunks: Sequence[Chunk], states: Mapping[str, IndexedState]) -> WriteResult:
-        """Apply ``chunks`` (the current truth) against what the index holds (``states``)."""
-        to_embed, payload_only, unchanged = self.plan(chunks, states)
-        if to_embed:
-            self.index.upsert(self.embed(to_embed))
+    def apply(self, points: Sequence[IndexPoint], payload_only: Sequence[Chunk]) -> None:
+        """Store embedded points and payload-only patches; apart from ``embed`` so the change
+        worker can embed in a thread and write on the event loop."""
+        if points:
+            self.index.upsert(points)
         for chunk in payload_only:
             self.index.set_payload(
                 chunk.tenant, chunk.sku, {k: chunk.payload[k] for k in VOLATILE_PAYLOAD}
             )
+
+    def write(self, chunks: Sequence[Chunk], states: Mapping[str, IndexedState]) -> WriteResult:
+        """Apply ``chunks`` (the current truth) against what the index holds (``states``)."""
+        to_embed, payload_only, unchanged = self.plan(chunks, states)
+        self.apply(self.embed(to_embed) if to_embed else [], payload_only)
         return WriteResult(
             embedded=len(to_embed),
             payload_only=len(payload_only),
