@@ -1,0 +1,608 @@
+"""The change worker: keeps the index equal to the system of record, change by change.
+
+How it works
+  * **Notifications** (outbox rows, Debezium events) go into ``N`` bounded partition queues by
+    ``crc32(tenant, sku) % N``, so one SKU's changes are applied in order; a full queue blocks the
+    source (backpressure, nothing dropped).
+  * Each partition drains **micro-batches** that close on ``WORKER_BATCH_SIZE`` or
+    ``WORKER_BATCH_MS`` after the first event was queued.
+  * A batch **re-reads** each SKU from the SoR (the truth) and writes that: the ``IndexWriter``
+    embeds only when the content hash changed (in a thread, so the event loop keeps serving),
+    price/stock changes patch the payload, a SKU gone from the SoR loses its point. An event whose
+    outbox version is below the indexed version is **stale** and skipped.
+  * A **group flush** makes the writes durable; only then do the events' futures resolve, and
+    only then do sources ack (outbox row done, Kafka offset committed). Delivery is at least
+    once; apply is idempotent (re-read + deterministic point ids), so the effect is exactly once.
+  * Errors are retried with exponential backoff and jitter; a poison event, or one that failed
+    ``WORKER_MAX_ATTEMPTS`` times, goes to the SoR's DLQ with its reason, and the worker goes on.
+  * **Writes** from the shop (webhook, file) are applied to the SoR inside ``submit`` in order,
+    so its return means "committed or dead-lettered"; the SoR's triggers then feed the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
+
+from app.settings import Settings
+from app.wiring import Services
+from catalog.errors import InvalidInput, ServiceUnavailable
+from catalog.models import Product, Sku
+from ingestion.backoff import backoff_delay
+from ingestion.chunker import Chunk, chunk_sku
+from ingestion.events import ChangeEvent
+from ingestion.flusher import GroupFlusher
+from ingestion.index.base import IndexedState, IndexPoint
+from ingestion.metrics import WorkerMetrics
+from ingestion.sources.writes import apply_write
+
+log = logging.getLogger("shopkeeper.worker")
+
+Outcome = Literal["applied", "skipped_stale", "skipped_unchanged", "dead_lettered"]
+SourceName = Literal["outbox", "kafka"]
+# Errors that retrying cannot fix: the event (or the SoR row it points at) is malformed.
+POISON: tuple[type[BaseException], ...] = (
+    InvalidInput, ValidationError, ValueError, TypeError, KeyError,
+)
+DEFAULT_PARTITIONS = 4
+HWM_ENTRIES = 100_000
+STATUS_FILE = "worker-status.json"
+
+
+def is_poison(exc: BaseException) -> bool:
+    return isinstance(exc, POISON)
+
+
+def reason_of(exc: BaseException) -> str:
+    """One line for the DLQ: our own errors by message, anything else with its type."""
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if not isinstance(exc, InvalidInput):
+        text = f"{type(exc).__name__}: {text}"
+    return " ".join(text.split())[:500]
+
+
+@dataclass(eq=False)
+class _Item:
+    """One queued event with the future its source waits on before acking."""
+
+    event: ChangeEvent
+    future: asyncio.Future[Outcome]
+    enqueued: float
+    attempts: int = 0
+
+
+@dataclass
+class _Plan:
+    """What one batch will write, and the outcome each item gets once it is durable."""
+
+    outcomes: dict[int, Outcome | BaseException] = field(default_factory=dict)
+    chunks: dict[str, list[tuple[Chunk, list[_Item]]]] = field(default_factory=dict)
+    states: dict[str, dict[str, IndexedState]] = field(default_factory=dict)
+    deletes: dict[str, list[tuple[str, list[_Item]]]] = field(default_factory=dict)
+
+
+class ChangeWorker:
+    """Applies change events to the index with ordering, backpressure, retries and a DLQ."""
+
+    def __init__(
+        self,
+        services: Services,
+        settings: Settings,
+        *,
+        registry: CollectorRegistry | None = None,
+        partitions: int = DEFAULT_PARTITIONS,
+        sources: Sequence[SourceName] | None = None,
+        flush_interval: float = 0.0,
+        status_file: Path | None = None,
+        write_status: bool = True,
+        warm_model: bool = True,
+    ) -> None:
+        self.services = services
+        self.settings = settings
+        self.n_partitions = max(1, partitions)
+        self.batch_size = max(1, settings.WORKER_BATCH_SIZE)
+        self.batch_s = max(0, settings.WORKER_BATCH_MS) / 1000
+        self.max_attempts = max(1, settings.WORKER_MAX_ATTEMPTS)
+        self.queue_capacity = max(self.n_partitions, settings.WORKER_QUEUE_SIZE)
+        default: tuple[SourceName, ...] = (
+            ("outbox", "kafka") if settings.KAFKA_BOOTSTRAP else ("outbox",)
+        )
+        self.source_names = default if sources is None else tuple(sources)
+        self.status_file = status_file or settings.DATA_DIR / STATUS_FILE
+        self._write_status_file = write_status
+        self._warm_model = warm_model
+        self._flusher = GroupFlusher(services.index.flush, min_interval=flush_interval)
+        self._rng = random.Random()
+        self._queues: list[asyncio.Queue[_Item]] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._source_tasks: list[asyncio.Task[Any]] = []
+        self._pending: dict[int, datetime] = {}
+        self._idle: asyncio.Event | None = None
+        self._stopping: asyncio.Event | None = None
+        self._closed = False
+        self._write_lock: asyncio.Lock | None = None
+        self._embed_lock: asyncio.Lock | None = None
+        self._hwm: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._counts: dict[str, int] = dict.fromkeys(
+            ("applied", "skipped_stale", "skipped_unchanged", "dead_lettered", "retries"), 0
+        )
+        self._dlq_size: int | None = None
+        self._outbox_pending: int | None = None
+        self._outbox_lag = 0.0
+        self._started_at: datetime | None = None
+        self._last_applied_at: datetime | None = None
+        self.metrics = WorkerMetrics(
+            registry if registry is not None else CollectorRegistry(),
+            queue_depth=lambda: float(self.queue_depth),
+            lag_seconds=self.lag_seconds,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks) and self._stopping is not None and not self._stopping.is_set()
+
+    async def start(self) -> None:
+        """Start partitions, the flusher, the status refresher and the configured sources."""
+        if self._tasks:
+            return
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = asyncio.Event()
+        self._write_lock = asyncio.Lock()
+        self._embed_lock = asyncio.Lock()
+        self._started_at = datetime.now(UTC)
+        per_partition = max(1, self.queue_capacity // self.n_partitions)
+        self._queues = [asyncio.Queue(per_partition) for _ in range(self.n_partitions)]
+        spawn = asyncio.get_running_loop().create_task
+        self._tasks = [spawn(self._partition(q), name=f"worker-partition-{i}")
+                       for i, q in enumerate(self._queues)]
+        self._tasks.append(spawn(self._flusher.run(), name="worker-flusher"))
+        self._tasks.append(spawn(self._refresh_loop(), name="worker-status"))
+        if self._warm_model:
+            self._tasks.append(spawn(self._warm(), name="worker-warm-model"))
+        for name in self.source_names:
+            self._source_tasks.append(spawn(self._run_source(name), name=f"source-{name}"))
+        log.info("change worker started: %d partitions, sources=%s", self.n_partitions,
+                 ",".join(self.source_names) or "none")
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking new changes, finish and ack what is in flight, then stop (SIGTERM path)."""
+        if not self._tasks or self._stopping is None or self._idle is None:
+            return
+        self._stopping.set()
+        try:
+            async with asyncio.timeout(timeout):
+                if self._source_tasks:
+                    await asyncio.gather(*self._source_tasks, return_exceptions=True)
+                self._closed = True
+                await self._idle.wait()
+                if not self._flusher.idle:
+                    await self._flusher.request()
+        except TimeoutError:
+            log.warning("worker stop timed out after %.1fs with %d changes in flight; their "
+                        "outbox leases expire and they are redelivered",
+                        timeout, len(self._pending))
+        self._closed = True
+        for task in [*self._source_tasks, *self._tasks]:
+            task.cancel()
+        await asyncio.gather(*self._source_tasks, *self._tasks, return_exceptions=True)
+        self._source_tasks, self._tasks = [], []
+        self._write_status(final=True)
+        log.info("change worker stopped")
+
+    async def drain(self, timeout: float = 60.0, *, outbox: bool = True) -> bool:
+        """Wait until nothing is queued or in flight (and, with ``outbox``, none is pending)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            settled = not self._pending and self._flusher.idle
+            if settled and (not outbox or await self.services.sor.pending_changes() == 0):
+                return True
+            await asyncio.sleep(0.02)
+        return False
+
+    async def _warm(self) -> None:
+        """Load the embedding model in the background; payload-only changes flow meanwhile."""
+        try:
+            await asyncio.to_thread(lambda: self.services.embedder.dim)
+        except Exception as exc:  # reported again, with its setting, on the first embed
+            log.warning("embedding model not loaded: %s", exc)
+
+    async def _run_source(self, name: SourceName) -> None:
+        assert self._stopping is not None
+        if name == "outbox":
+            from ingestion.sources.outbox import OutboxSource
+
+            await OutboxSource(
+                self.services.sor, self, claim_limit=self.batch_size * 2,
+                lease_seconds=self.settings.WORKER_LEASE_S,
+            ).run(self._stopping)
+        else:
+            from ingestion.sources.kafka import run_kafka
+
+            await run_kafka(self.settings, self, self._stopping)
+
+    # -- intake ---------------------------------------------------------------------------------
+    def partition_of(self, event: ChangeEvent) -> int:
+        """Stable across processes (unlike ``hash``), so a SKU always lands on one partition."""
+        return zlib.crc32(f"{event.tenant}\x1f{event.key}".encode()) % self.n_partitions
+
+    async def submit(
+        self, events: Iterable[ChangeEvent], *, attempts: Sequence[int] | None = None
+    ) -> list[asyncio.Future[Outcome]]:
+        """Hand events over; blocks while the partition queue is full (nothing is dropped).
+
+        Notifications return futures that resolve once the index write is durable (sources ack
+        then). Writes are applied to the SoR here, in order, before this returns: a returned
+        future is already done ("applied", "skipped_stale" or "dead_lettered").
+        """
+        if self._stopping is None or self._idle is None or self._closed:
+            raise ServiceUnavailable(
+                "the change worker is not running", setting="SHOPKEEPER_WORKER_MODE"
+            )
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Outcome]] = []
+        for i, event in enumerate(events):
+            prior = attempts[i] if attempts is not None else 0
+            if event.is_write:
+                fut: asyncio.Future[Outcome] = loop.create_future()
+                fut.set_result(await self._write(event, prior))
+                futures.append(fut)
+                continue
+            item = _Item(event, loop.create_future(), loop.time(), prior)
+            self._pending[id(item)] = event.committed_at
+            self._idle.clear()
+            await self._queues[self.partition_of(event)].put(item)
+            futures.append(item.future)
+        return futures
+
+    async def _write(self, event: ChangeEvent, prior: int) -> Outcome:
+        """Apply one shop write to the SoR with retries; stale versions are skipped."""
+        assert self._write_lock is not None
+        key = (event.tenant, f"{event.entity}:{event.key}")
+        async with self._write_lock:
+            if event.version < self._hwm.get(key, -1):
+                self._count("skipped_stale")
+                return "skipped_stale"
+            attempt = prior
+            while True:
+                attempt += 1
+                try:
+                    await apply_write(self.services.sor, event)
+                    break
+                except Exception as exc:
+                    if is_poison(exc) or attempt >= self.max_attempts:
+                        await self._dead_letter_event(event, exc, attempt)
+                        return "dead_lettered"
+                    self._count("retries")
+                    await asyncio.sleep(backoff_delay(attempt, rng=self._rng))
+            self._hwm[key] = event.version
+            self._hwm.move_to_end(key)
+            if len(self._hwm) > HWM_ENTRIES:
+                self._hwm.popitem(last=False)
+        self._count("applied", op=event.op)
+        return "applied"
+
+    # -- partitions -----------------------------------------------------------------------------
+    async def _partition(self, queue: asyncio.Queue[_Item]) -> None:
+        """Drain micro-batches that close on size, or ``batch_ms`` after the first was queued."""
+        loop = asyncio.get_running_loop()
+        while True:
+            first = await queue.get()
+            batch = [first]
+            deadline = first.enqueued + self.batch_s
+            while len(batch) < self.batch_size:
+                if queue.empty():
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        async with asyncio.timeout(remaining):
+                            batch.append(await queue.get())
+                    except TimeoutError:
+                        break
+                else:
+                    batch.append(queue.get_nowait())
+            try:
+                await self._run_batch(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must not kill the partition: fail these, go on
+                log.exception("unexpected error in a change batch")
+                for item in batch:
+                    self._resolve(item, exc)
+
+    async def _run_batch(self, items: list[_Item]) -> None:
+        """Apply with retries; on a poison error or exhausted retries, isolate each item."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                plan = await self._apply(items)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                for item in items:
+                    item.attempts += 1
+                if len(items) > 1 and (is_poison(exc) or tries >= self.max_attempts):
+                    for item in items:
+                        await self._run_batch([item])
+                    return
+                if len(items) == 1 and (is_poison(exc) or items[0].attempts >= self.max_attempts):
+                    await self._dead_letter(items[0], exc)
+                    return
+                self._count("retries")
+                log.warning("change batch failed (try %d), retrying: %s", tries, reason_of(exc))
+                await asyncio.sleep(backoff_delay(tries, rng=self._rng))
+                continue
+            await self._finish(items, plan)
+            return
+
+    async def _apply(self, items: list[_Item]) -> _Plan:
+        """Re-read every SKU of the batch from the SoR, write what differs, mark the index dirty."""
+        plan = _Plan()
+        groups: dict[str, dict[str, list[_Item]]] = {}
+        for item in items:
+            ev = item.event
+            assert ev.sku is not None  # notifications are always SKU events
+            groups.setdefault(ev.tenant, {}).setdefault(ev.sku, []).append(item)
+        for tenant, by_sku in groups.items():
+            await self._plan_tenant(tenant, by_sku, plan)
+        await self._write_plan(plan)
+        return plan
+
+    async def _plan_tenant(self, tenant: str, by_sku: dict[str, list[_Item]], plan: _Plan) -> None:
+        index, sor = self.services.index, self.services.sor
+        states = index.states(tenant, list(by_sku))
+        plan.states[tenant] = states
+        live: dict[str, list[_Item]] = {}
+        for sku, group in by_sku.items():
+            state = states.get(sku)
+            fresh = []
+            for item in group:
+                ev = item.event
+                if state is not None and ev.version_is_sor and ev.version < state.version:
+                    plan.outcomes[id(item)] = "skipped_stale"
+                else:
+                    fresh.append(item)
+            if fresh:
+                live[sku] = fresh
+        if not live:
+            return
+        offers = await sor.get_offers(tenant, list(live))
+        model_id = self.services.embedder.model_id
+        for sku, group in live.items():
+            state = states.get(sku)
+            try:
+                product = await sor.get_product_by_sku(tenant, sku)
+                if product is None:
+                    self._plan_delete(tenant, sku, group, state, plan)
+                    continue
+                offer = offers.get(sku)
+                version = offer.version if offer is not None and offer.version else max(
+                    (i.event.version for i in group if i.event.version_is_sor), default=0
+                )
+                if state is not None and version < state.version:
+                    for item in group:  # the index already holds a newer state of this SKU
+                        plan.outcomes[id(item)] = "skipped_stale"
+                    continue
+                sku_row = _only_sku(product, sku)
+                chunk = chunk_sku(product, sku_row, model_id=model_id, version=version)
+            except POISON as exc:  # the SoR row itself is malformed: dead-letter these events
+                for item in group:
+                    plan.outcomes[id(item)] = exc
+                continue
+            plan.chunks.setdefault(tenant, []).append((chunk, group))
+
+    @staticmethod
+    def _plan_delete(
+        tenant: str, sku: str, group: list[_Item], state: IndexedState | None, plan: _Plan
+    ) -> None:
+        if state is None:
+            for item in group:  # already absent from the index: nothing to do
+                plan.outcomes[id(item)] = "skipped_unchanged"
+        else:
+            plan.deletes.setdefault(tenant, []).append((sku, group))
+
+    async def _write_plan(self, plan: _Plan) -> None:
+        """Embed (in a thread) what changed, then write points, payload patches and deletes."""
+        assert self._embed_lock is not None
+        writer = self.services.writer
+        to_embed: list[Chunk] = []
+        payload_only: list[Chunk] = []
+        for tenant, pairs in plan.chunks.items():
+            embed, patch, _ = writer.plan([c for c, _ in pairs], plan.states[tenant])
+            to_embed += embed
+            payload_only += patch
+        points: list[IndexPoint] = []
+        if to_embed:
+            async with self._embed_lock:
+                points = await asyncio.to_thread(writer.embed, to_embed)
+        wrote = bool(points or payload_only)
+        writer.apply(points, payload_only)
+        for tenant, dels in plan.deletes.items():
+            self.services.index.delete(tenant, [sku for sku, _ in dels])
+            wrote = True
+        if wrote:
+            self._flusher.mark_dirty()
+        changed = {(c.tenant, c.sku) for c in (*to_embed, *payload_only)}
+        now = datetime.now(UTC)
+        for tenant, pairs in plan.chunks.items():
+            for chunk, group in pairs:
+                outcome: Outcome = (
+                    "applied" if (tenant, chunk.sku) in changed else "skipped_unchanged"
+                )
+                self._mark(group, outcome, now, plan)
+        for dels in plan.deletes.values():
+            for _, group in dels:
+                self._mark(group, "applied", now, plan)
+
+    def _mark(self, group: list[_Item], outcome: Outcome, now: datetime, plan: _Plan) -> None:
+        for item in group:
+            plan.outcomes[id(item)] = outcome
+            if outcome == "applied":
+                seconds = max(0.0, (now - item.event.committed_at).total_seconds())
+                self.metrics.visible.labels(item.event.op).observe(seconds)
+
+    async def _finish(self, items: list[_Item], plan: _Plan) -> None:
+        """Dead-letter poison items now; resolve the rest once the index write is durable."""
+        done: list[tuple[_Item, Outcome]] = []
+        for item in items:
+            outcome = plan.outcomes.get(id(item), "skipped_unchanged")
+            if isinstance(outcome, BaseException):
+                item.attempts += 1
+                await self._dead_letter(item, outcome)
+            else:
+                done.append((item, outcome))
+        if not done:
+            return
+        durable = self._flusher.request()
+
+        def settle(fut: asyncio.Future[None]) -> None:
+            error = None if fut.cancelled() else fut.exception()
+            for item, outcome in done:
+                self._resolve(item, error or outcome)
+
+        durable.add_done_callback(settle)
+
+    # -- outcomes -------------------------------------------------------------------------------
+    def _resolve(self, item: _Item, result: Outcome | BaseException) -> None:
+        self._pending.pop(id(item), None)
+        if self._idle is not None and not self._pending:
+            self._idle.set()
+        if item.future.done():
+            return
+        if isinstance(result, BaseException):
+            item.future.set_exception(result)
+            return
+        self._count(result, op=item.event.op)
+        item.future.set_result(result)
+
+    async def _dead_letter(self, item: _Item, exc: BaseException) -> None:
+        """Park the event in the DLQ; if even that fails, fail the future so nothing is acked."""
+        try:
+            await self._dead_letter_event(item.event, exc, item.attempts)
+        except Exception as dlq_exc:
+            log.error("cannot dead-letter %s: %s", item.event.event_id, reason_of(dlq_exc))
+            self._resolve(item, dlq_exc)
+            return
+        self._pending.pop(id(item), None)
+        if self._idle is not None and not self._pending:
+            self._idle.set()
+        if not item.future.done():
+            item.future.set_result("dead_lettered")
+
+    async def _dead_letter_event(
+        self, event: ChangeEvent, exc: BaseException, attempts: int
+    ) -> None:
+        reason = reason_of(exc)
+        await self.dead_letter_raw(event.source, event.model_dump(mode="json"), reason, attempts)
+        log.warning("dead-lettered %s (%s) after %d attempt(s): %s", event.event_id, event.name,
+                    attempts, reason)
+
+    async def dead_letter_raw(
+        self, source: str, event: dict[str, Any], reason: str, attempts: int
+    ) -> None:
+        """For sources: an undecodable message goes to the DLQ as it came, with its reason."""
+        await self.services.sor.dead_letter(source, event, reason, attempts)
+        self._count("dead_lettered", source=source)
+        if self._dlq_size is not None:
+            self._dlq_size += 1
+
+    def _count(self, what: str, *, op: str = "", source: str = "") -> None:
+        self._counts[what] = self._counts.get(what, 0) + 1
+        m = self.metrics
+        if what == "applied":
+            m.applied.labels(op or "unknown").inc()
+            self._last_applied_at = datetime.now(UTC)
+        elif what == "skipped_stale":
+            m.skipped_stale.inc()
+        elif what == "skipped_unchanged":
+            m.skipped_unchanged.inc()
+        elif what == "retries":
+            m.retries.inc()
+        elif what == "dead_lettered" and source:
+            m.dead_lettered.labels(source).inc()
+
+    # -- status ---------------------------------------------------------------------------------
+    @property
+    def queue_depth(self) -> int:
+        """Events queued or in flight (submitted, not yet durable and acked)."""
+        return len(self._pending)
+
+    def lag_seconds(self) -> float:
+        """Age of the oldest change not yet applied: in memory, or pending in the outbox."""
+        now = datetime.now(UTC)
+        oldest = min(self._pending.values(), default=None)
+        mem = (now - oldest).total_seconds() if oldest is not None else 0.0
+        return max(0.0, mem, self._outbox_lag)
+
+    def stats(self) -> dict[str, Any]:
+        """Cheap, cached figures for ``/ready``, ``shopkeeper status`` and the status file."""
+        return {
+            "running": self.running,
+            "sources": list(self.source_names),
+            "partitions": self.n_partitions,
+            "queue_depth": self.queue_depth,
+            "queue_capacity": self.queue_capacity,
+            "lag_seconds": round(self.lag_seconds(), 3),
+            "outbox_pending": self._outbox_pending,
+            "dlq_size": self._dlq_size,
+            "flushes": self._flusher.flushes,
+            **self._counts,
+            "started_at": self._started_at.isoformat() if self._started_at else None,
+            "last_applied_at": self._last_applied_at.isoformat() if self._last_applied_at else None,
+        }
+
+    async def _refresh_loop(self, every: float = 1.0) -> None:
+        """Refresh the SoR-side figures (DLQ size, outbox backlog) and the status file."""
+        sor = self.services.sor
+        while True:
+            try:
+                self._dlq_size = await sor.count_dead_letters()
+                self._outbox_pending = await sor.pending_changes()
+                oldest = await sor.oldest_pending_at()
+                self._outbox_lag = (
+                    (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
+                )
+            except Exception as exc:  # status is best effort; the SoR may be briefly away
+                log.debug("status refresh failed: %s", exc)
+            self._write_status()
+            await asyncio.sleep(every)
+
+    def _write_status(self, *, final: bool = False) -> None:
+        """A small JSON file so ``shopkeeper status`` (another process) can see the queue."""
+        if not self._write_status_file:
+            return
+        try:
+            data = {**self.stats(), "pid": os.getpid(), "updated_at": datetime.now(UTC).isoformat()}
+            if final:
+                data["running"] = False
+            self.status_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.status_file.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data))
+            tmp.replace(self.status_file)
+        except OSError as exc:
+            log.debug("cannot write %s: %s", self.status_file, exc)
+
+
+def _only_sku(product: Product, sku: str) -> Sku:
+    """``get_product_by_sku`` returns the product with just that SKU; find it defensively."""
+    for s in product.skus:
+        if s.sku == sku:
+            return s
+    raise ValueError(f"SoR returned product {product.product_id!r} without sku {sku!r}")
