@@ -13,15 +13,19 @@ from app.errors import install_error_handlers
 from app.metrics import MetricsMiddleware
 from app.runtime import open_runtime
 from app.settings import Settings
+from ingestion.embedder import Embedder
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """One app per settings; nothing is opened until the lifespan starts."""
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """One app per settings; nothing is opened until the lifespan starts.
+
+    ``embedder`` lets tests and benches share one loaded model across apps.
+    """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, embedder=embedder) as runtime:
             app.state.runtime = runtime
             yield
 

@@ -14,6 +14,7 @@ from app.metrics import HttpMetrics
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 from app.wiring import Services, services
+from ingestion.embedder import Embedder
 
 if TYPE_CHECKING:
     from agents.service import ShoppingAgent
@@ -35,14 +36,16 @@ class Runtime:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def open_runtime(
+    settings: Settings, *, embedder: Embedder | None = None
+) -> AsyncIterator[Runtime]:
     """Services, agent and the change worker (unless WORKER_MODE=off); the worker stops first."""
     from agents.service import ShoppingAgent
     from ingestion.worker import ChangeWorker
 
     registry = CollectorRegistry()
     async with AsyncExitStack() as stack:
-        svc = await stack.enter_async_context(services(settings))
+        svc = await stack.enter_async_context(services(settings, embedder=embedder))
         # Load the model now, not on the first shopper's question.
         await asyncio.to_thread(svc.embedder.embed_query, "warm up")
         agent = await ShoppingAgent.create(svc, settings)

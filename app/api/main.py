@@ -1,4 +1,8 @@
-"""All routers: the rate-limited ``/v1`` API, ops endpoints and the pages."""
+"""All routers: the rate-limited ``/v1`` API, ops endpoints and the pages.
+
+Each route module carries its full prefix (``/v1/...``), so a route's template, as metrics
+label it, is the path a caller sees.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from fastapi import APIRouter, Depends
 from app.api.deps import rate_limit
 from app.api.routes import assist, catalog_events, chat, health, pages, query, threads
 
-v1 = APIRouter(prefix="/v1", dependencies=[Depends(rate_limit)])
+v1 = APIRouter(dependencies=[Depends(rate_limit)])
 for module in (chat, query, assist, threads, catalog_events):
     v1.include_router(module.router)
 

@@ -11,7 +11,7 @@ from app.api.openapi import ANSWER_EXAMPLE, KEYED, SSE_RESPONSES, error
 from app.api.schemas import AssistIn
 from app.sse import prime, sse_response
 
-router = APIRouter(prefix="/assist", tags=["assist"])
+router = APIRouter(prefix="/v1/assist", tags=["assist"])
 
 # The agent speaks of user/assistant turns; the panel of customer/agent ones.
 _ROLES = {"customer": "user", "agent": "assistant"}

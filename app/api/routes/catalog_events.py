@@ -18,7 +18,7 @@ from app.api.schemas import EventRejection, EventsAccepted, EventsRejected
 from catalog.errors import ServiceUnavailable
 from ingestion.sources.webhook import MAX_BATCH, WebhookEvent, parse_batch
 
-router = APIRouter(prefix="/catalog", tags=["catalog"])
+router = APIRouter(prefix="/v1/catalog", tags=["catalog"])
 
 EventsBody = Annotated[
     list[WebhookEvent],

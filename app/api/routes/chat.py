@@ -10,7 +10,7 @@ from app.api.deps import AgentDep, ClientId, OwnedChat, RuntimeDep, Started
 from app.api.openapi import SSE_RESPONSES
 from app.sse import prime, sse_response
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"])
 
 
 @router.post(

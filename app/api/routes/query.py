@@ -8,7 +8,7 @@ from agents.schemas import AgentRequest, Answer
 from app.api.deps import AgentDep, ClientId, QueryBody, SettingsDep
 from app.api.openapi import ANSWER_EXAMPLE, error
 
-router = APIRouter(tags=["query"])
+router = APIRouter(prefix="/v1", tags=["query"])
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from app.api.deps import AgentDep, ClientId
 from app.api.openapi import error
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"])
 
 
 @router.get(
