@@ -60,7 +60,7 @@ def test_accepted_events_are_typed_and_versioned() -> None:
         ({"id": "x", "entity": "product", "op": "stock", "product_id": "p",
           "stock": {"quantity": 1}}, "'stock' applies to a sku"),
         ({"id": "x", "entity": "product", "op": "delete"}, "needs 'product_id'"),
-        ({"id": "x", "op": "upsert", "sku": "nope", "product": PRODUCT}, "does not list sku"),,
+        ({"id": "x", "op": "upsert", "sku": "nope", "product": PRODUCT}, "does not list sku"),
         ({"id": "x", "entity": "product", "op": "upsert", "product": {"title": "no id"}},
          "product.product_id: Field required"),
         ({"id": "x", "entity": "product", "op": "upsert", "product_id": "other",
