@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -407,6 +409,31 @@ def test_edge_second_open_on_same_dir_is_refused(tmp_path: Path) -> None:
     assert "another process" in str(exc.value) and "\n" not in str(exc.value)
     first.close()
     EdgeIndex(tmp_path / "s").close()  # the lock is released on close
+
+
+def test_edge_lock_holds_across_processes(tmp_path: Path) -> None:
+    first = EdgeIndex(tmp_path / "s")
+    first.ensure_collection(DIM)
+    code = (
+        "import sys\n"
+        "from catalog.errors import IndexUnavailable\n"
+        "from ingestion.index.edge import EdgeIndex\n"
+        "try:\n"
+        "    EdgeIndex(sys.argv[1])\n"
+        "except IndexUnavailable as e:\n"
+        "    print(e.setting); sys.exit(3)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "s")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    first.close()
+    assert out.returncode == 3, out.stderr
+    assert out.stdout.strip() == "SHOPKEEPER_DATA_DIR"
 
 
 def test_edge_corrupt_dir_is_index_unavailable(tmp_path: Path) -> None:

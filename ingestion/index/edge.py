@@ -94,7 +94,7 @@ def _sparse(v: SparseVector) -> qe.SparseVector:
 def _unavailable(path: Path, err: Exception) -> IndexUnavailable:
     """One line: a WAL lock means another process owns the dir, anything else is damage."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    if "WouldBlock" in text or "lock" in text.lower():
+    if "WouldBlock" in text or "locked" in text.lower():
         msg = f"embedded index at {path} is in use by another process (one process per data dir)"
     else:
         msg = f"embedded index at {path} cannot be opened: {text}"
@@ -163,7 +163,7 @@ class EdgeIndex:
     # -- writes ----------------------------------------------------------------------------
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
-        """One update per batch: the shard applies it atomically through its WAL."""
+        """One update operation per batch: one WAL record, far cheaper than per-point writes."""
         if not points:
             return
         out = []
