@@ -18,7 +18,6 @@ import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agents.schemas import AgentEvent
-from app.errors import error_type
 from app.metrics import HttpMetrics
 from catalog.errors import ShopkeeperError
 
@@ -36,10 +35,12 @@ def to_sse(event: AgentEvent) -> ServerSentEvent:
 
 
 def error_event(exc: BaseException) -> AgentEvent:
-    """The ``error`` event for a failure after the stream started (status is already 200)."""
+    """The ``error`` event for a failure after the stream started (status is already 200);
+    the same shape as the agent's own error events: ``{error, message, status}``."""
     if isinstance(exc, ShopkeeperError):
-        return AgentEvent(type="error", data={"type": error_type(exc), "message": exc.message})
-    data = {"type": "internal_error", "message": "internal error; it has been logged"}
+        data = {"error": type(exc).__name__, "message": exc.message, "status": exc.status_code}
+    else:
+        data = {"error": "InternalError", "message": "internal error; it was logged", "status": 500}
     return AgentEvent(type="error", data=data)
 
 
@@ -110,11 +111,12 @@ def sse_response(
     ping_seconds: float = PING_SECONDS,
     headers: Mapping[str, str] | None = None,
 ) -> EventSourceResponse:
-    """The streaming response; ``X-Accel-Buffering: no`` stops nginx from buffering it."""
+    """The streaming response (sse-starlette adds ``Cache-Control: no-store`` and
+    ``X-Accel-Buffering: no``, so nginx does not buffer it)."""
     return EventSourceResponse(
         _messages(events, metrics, started),
         ping=ping_seconds,
         ping_message_factory=ping,
         send_timeout=SEND_TIMEOUT_SECONDS,
-        headers={"X-Accel-Buffering": "no", **(headers or {})},
+        headers=headers,
     )

@@ -112,3 +112,16 @@ class Ready(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, Check]
     worker: dict[str, Any] = Field(default_factory=dict, description="lag, queue depth, DLQ size")
+
+
+class ThreadOut(BaseModel):
+    """A thread's conversation, oldest first (the agent keeps the newest 50 messages)."""
+
+    thread_id: str = Field(examples=["5b0c1f9a2e"])
+    messages: list[dict[str, Any]] = Field(
+        description="[{role: user|assistant, content, skus?}]",
+        examples=[[{"role": "user", "content": "wireless mouse under $30"},
+                   {"role": "assistant", "content": "The Logitech M185 is $19.99 and in stock.",
+                    "skus": ["910-005620"]}]],
+    )
+    count: int = Field(examples=[2])

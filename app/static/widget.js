@@ -21,12 +21,11 @@
   var KEY_CLIENT = "shopkeeper:client";
   var KEY_THREAD = "shopkeeper:" + TENANT + ":thread";
 
+  // A status event says which graph step just finished; show what happens next.
   var STEP_TEXT = {
-    understand: "Reading your question…", parse: "Reading your question…",
-    retrieve: "Searching the catalog…", search: "Searching the catalog…",
-    live: "Checking live price and stock…", lookup: "Checking live price and stock…",
-    stock: "Checking live price and stock…", rank: "Picking the best matches…",
-    answer: "Writing the answer…", compose: "Writing the answer…", generate: "Writing the answer…"
+    understand: "Searching the catalog…", retrieve: "Checking live price and stock…",
+    live_lookup: "Picking the best matches…", decide: "Writing the answer…",
+    respond: "Writing the answer…", llm: "Double-checking prices and stock…", verify: "Almost done…"
   };
   var BADGE = {
     in_stock: ["In stock", "ok"], low_stock: ["Low stock", "low"], out_of_stock: ["Out of stock", "out"],
@@ -93,6 +92,14 @@
       feed(decoder.decode(chunk.value, { stream: true }));
     }
     feed(decoder.decode() + "\n\n");
+  }
+
+  async function fetchThread(threadId) {
+    var res = await fetch(API + "/v1/threads/" + encodeURIComponent(threadId), {
+      credentials: "omit", headers: { "X-Client-Id": clientId() }
+    });
+    if (!res.ok) throw await httpError(res);
+    return (await res.json()).messages || [];
   }
 
   async function httpError(res) {
@@ -214,6 +221,8 @@
     text = (text || "").trim();
     if (!text || busy) return;
     open();
+    busy = new AbortController();
+    await restore();
     addMessage("user", text);
     input.value = "";
     send.disabled = true;
@@ -246,7 +255,6 @@
         b.textContent = data.message || "Something went wrong.";
       }
     }
-    busy = new AbortController();
     try {
       await streamChat({ message: text, thread_id: load(KEY_THREAD), tenant: TENANT }, onEvent, busy.signal);
       if (!ended) onEvent("error", { message: "The answer was cut off; please ask again." });
@@ -262,12 +270,27 @@
     }
   }
 
+  var restoring = null;
+  /** On first open, show the stored thread's earlier messages (it survives page loads). */
+  function restore() { return restoring || (restoring = restoreThread()); }
+  async function restoreThread() {
+    var threadId = load(KEY_THREAD);
+    if (!threadId) return;
+    try {
+      var messages = await fetchThread(threadId);
+      messages.forEach(function (m) { addMessage(m.role === "user" ? "user" : "bot", m.content); });
+    } catch (err) {
+      if (err.status === 403 || err.status === 404) save(KEY_THREAD, null); // gone: start afresh
+    }
+  }
+
   function open() {
     if (!panel.hidden) return;
     panel.hidden = false; launcher.hidden = true;
     launcher.setAttribute("aria-expanded", "true");
     if (!log.childNodes.length) addMessage("bot", "Hi! Ask me about products: I check live prices and stock.");
     input.focus();
+    restore();
   }
   function close() {
     if (panel.hidden) return;
