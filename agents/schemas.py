@@ -78,6 +78,9 @@ class Answer(BaseModel):
     trace: list[TraceStep] = Field(default_factory=list)
     evidence: list[dict[str, Any]] = Field(default_factory=list)
     grounded: bool = True
+    comparison: dict[str, Any] | None = Field(default=None, description="Side-by-side facts")
+    replaced: bool = Field(default=False, description="LLM text failed verification")
+    live: str = Field(default="ok", description="ok | unavailable | skipped (no lookup needed)")
 
 
 class AgentEvent(BaseModel):

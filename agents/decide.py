@@ -1,0 +1,122 @@
+"""decide: apply live price/stock and soft wishes, re-rank, relax when nothing survives, or ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents import prompts
+from agents.compare import build_comparison
+from agents.deps import Context
+from agents.ranking import failures, next_relaxation, order, preferred, wished
+from agents.state import Candidate, Constraints, State, without
+from ingestion.chunker import normalise_model
+
+
+def money(value: float) -> str:
+    return f"${value:,.2f}" if value % 1 else f"${value:,.0f}"
+
+
+def label(key: str, c: Constraints) -> str:
+    """The dropped constraint in the shopper's words."""
+    match key:
+        case "colours":
+            return f"the colour ({' or '.join(c['colours'])})"
+        case "facets":
+            return "the " + " and ".join(f.split("=", 1)[1] for f in c["facets"]) + " requirement"
+        case "brands":
+            return f"the brand ({' or '.join(b.title() for b in c['brands'])})"
+        case "in_stock":
+            return "the in-stock requirement"
+        case "max_price":
+            return f"the {money(c['max_price'] or 0)} price limit"
+        case "min_price":
+            return f"the {money(c['min_price'] or 0)} minimum price"
+        case _:
+            return f"the category ({c['category']})"
+
+
+def _focused(state: State, cands: list[Candidate], limit: int) -> list[Candidate]:
+    """The SKUs the shopper pointed at, or the exact code matches that fit the wishes (colour),
+    or the best few hits."""
+    by_sku = {x["sku"]: x for x in cands}
+    if state.focus:
+        return [by_sku[s] for s in state.focus if s in by_sku]
+    c = state.constraints
+    exact = [x for x in cands if x["exact"]]
+    pool = preferred([x for x in exact if not failures(x, None, c, [])] or exact, c) or cands
+    return order(pool, state.offers, c, state.query)[:limit]
+
+
+def _per_code(state: State, cands: list[Candidate]) -> list[Candidate]:
+    """"compare the M100 and M500": the best SKU for each named code, when there are two+."""
+    codes = [normalise_model(code) for code in state.constraints["codes"]]
+    if len(codes) < 2 or state.focus:
+        return []
+    ranked = order([x for x in cands if x["exact"]], state.offers, state.constraints,
+                   state.query)
+    picked = []
+    for code in codes:
+        match = next((x for x in ranked if code in (normalise_model(x["model"]),
+                                                    normalise_model(x["sku"]))), None)
+        if match and match not in picked:
+            picked.append(match)
+    return picked if len(picked) >= 2 else []
+
+
+def unmet(alive: list[Candidate], c: Constraints) -> list[str]:
+    """Wishes (colour, attributes) to give up when no surviving SKU visibly has them all."""
+    if any(wished(x, c) for x in alive):
+        return []
+    return [k for k, v in (("colours", c["colours"]), ("facets", c["facets"])) if v]
+
+
+async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The SKUs to show, in order, plus what the responder must say about how they were chosen."""
+    cfg = runtime.context.cfg
+    counters = runtime.context.deps.counters
+    if state.intent == "clarify":
+        counters.clarifications += 1
+        examples = ", ".join(prompts.CLARIFY_EXAMPLES[:-1]) + " or " + prompts.CLARIFY_EXAMPLES[-1]
+        return {"clarify": prompts.CLARIFY.format(examples=examples), "ranked": []}
+    offers = state.offers
+    # A SKU the SoR no longer has was deleted since indexing: never show that ghost.
+    cands = [x for x in state.candidates if state.live != "ok" or x["sku"] in offers]
+    if state.intent == "compare":
+        picked = _per_code(state, cands) or _focused(state, cands, 3 if state.focus else 2)
+        return {"ranked": [x["sku"] for x in picked],
+                "comparison": build_comparison(picked, offers) if len(picked) >= 2 else None}
+    exact = any(x["exact"] for x in cands)
+    if state.focus or (state.intent in ("lookup", "availability") and exact):
+        return {"ranked": [x["sku"] for x in _focused(state, cands, cfg.max_results)]}
+    c, dropped, relaxed = state.constraints, list(state.dropped), list(state.relaxed)
+    while True:
+        alive = [x for x in cands if not failures(x, offers.get(x["sku"]), c, dropped)]
+        missing = unmet(alive, without(c, dropped)) if alive else []
+        if alive and not missing:
+            break
+        if missing:  # some fit, none shows the colour/feature: say so rather than pretend
+            key: str | None = sorted(missing, key=lambda k: k in state.fresh)[0]
+        elif len(dropped) >= cfg.max_relaxations:
+            break
+        else:
+            key = next_relaxation(cands, offers, c, dropped, state.fresh)
+        if key is None:
+            break
+        counters.relaxations += 1
+        dropped.append(key)
+        relaxed.append(label(key, c))
+        if not cands:  # the index filter itself found nothing: search again without it
+            return {"dropped": dropped, "relaxed": relaxed, "retry": True, "candidates": []}
+    effective = without(c, dropped)
+    alive = preferred(alive, effective)
+    if "max_price" in dropped:  # nearest to the budget first
+        effective = {**effective, "sort": "price_asc"}  # type: ignore[typeddict-item]
+    ranked = [x["sku"] for x in order(alive, offers, effective, state.query)[: cfg.max_results]]
+    return {"ranked": ranked, "dropped": dropped, "relaxed": relaxed, "retry": False}
+
+
+def after_decide(state: State) -> str:
+    """Router: search again after dropping an index filter, else write the answer."""
+    return "retrieve" if state.retry else "respond"

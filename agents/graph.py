@@ -1,0 +1,57 @@
+"""The agent graph: understand → retrieve → live_lookup → decide → respond (→ llm → verify).
+
+Clients (retriever, SoR lookup, chat model) and the request's ``Configuration`` arrive as the
+run's ``Context``, so the graph is compiled once per process and shared by every request,
+tenant and mode.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Checkpointer
+
+from agents.decide import after_decide, decide
+from agents.deps import Context
+from agents.live_lookup import live_lookup
+from agents.llm import llm_answer
+from agents.respond import respond
+from agents.retrieve import retrieve
+from agents.state import InputState, State
+from agents.understand import after_understand, understand
+from agents.verify import verify
+
+
+def after_respond(state: State, runtime: Runtime[Context]) -> Literal["llm", "__end__"]:
+    """Router: hand over to the language model only when one is configured and asked for."""
+    use = runtime.context.cfg.use_llm and runtime.context.deps.llm is not None
+    return "llm" if use else "__end__"
+
+
+def build_graph(
+    checkpointer: Checkpointer = None,
+) -> CompiledStateGraph[State, Context, InputState, State]:
+    """Compile the graph with a checkpointer (threads) or without (single-turn queries)."""
+    return builder.compile(checkpointer=checkpointer, name="ShoppingAgent")
+
+
+builder = StateGraph(State, context_schema=Context, input_schema=InputState)
+builder.add_node("understand", understand)
+builder.add_node("retrieve", retrieve)
+builder.add_node("live_lookup", live_lookup)
+builder.add_node("decide", decide)
+builder.add_node("respond", respond)
+builder.add_node("llm", llm_answer)
+builder.add_node("verify", verify)
+builder.add_edge(START, "understand")
+builder.add_conditional_edges("understand", after_understand, ["retrieve", "decide"])
+builder.add_edge("retrieve", "live_lookup")
+builder.add_edge("live_lookup", "decide")
+builder.add_conditional_edges("decide", after_decide, ["retrieve", "respond"])
+builder.add_conditional_edges("respond", after_respond, ["llm", END])
+builder.add_edge("llm", "verify")
+builder.add_edge("verify", END)
+graph = builder.compile(name="ShoppingAgent")

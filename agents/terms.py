@@ -1,0 +1,51 @@
+"""Catalog terms in a message: brands, colours and attribute values, matched longest first."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from agents.vocabulary import COMMON_WORDS, Vocabulary, words
+
+_COLOUR_ALIASES = {"gray": "grey", "aluminum": "aluminium", "multicolor": "multicolour"}
+
+
+@dataclass
+class Terms:
+    """Catalog terms found in the text; ``free`` are the words that matched none."""
+
+    brands: list[str] = field(default_factory=list)
+    colours: list[str] = field(default_factory=list)
+    facets: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    free: list[str] = field(default_factory=list)
+
+
+def _capitalised(phrase: str, original: str) -> bool:
+    """A brand that is also a common word counts only when typed with a capital ("Sharp")."""
+    return any(m.group(0)[0].isupper()
+               for m in re.finditer(rf"\b{re.escape(phrase)}\b", original, re.I))
+
+
+def find_terms(text: str, vocab: Vocabulary) -> Terms:
+    """Longest-first phrase match of brands, colours and facet values over the words."""
+    tokens = [_COLOUR_ALIASES.get(t, t) for t in words(text).split()]
+    out, i = Terms(words=tokens), 0
+    while i < len(tokens):
+        for n in range(min(vocab.max_phrase_words, len(tokens) - i), 0, -1):
+            phrase = " ".join(tokens[i : i + n])
+            common = phrase in COMMON_WORDS
+            if phrase in vocab.brands and (not common or _capitalised(phrase, text)):
+                out.brands.extend(b for b in vocab.brands[phrase] if b not in out.brands)
+            elif phrase in vocab.colours:
+                out.colours.append(phrase)
+            elif phrase in vocab.facets:
+                out.facets.extend(vocab.facets[phrase])
+            else:
+                continue
+            i += n
+            break
+        else:
+            out.free.append(tokens[i])
+            i += 1
+    return out
