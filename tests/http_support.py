@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from app.main import create_app
 from app.settings import Settings, hash_key
@@ -121,7 +123,7 @@ def metric(text: str, name: str, **labels: str) -> float:
 class LiveServer:
     """A real uvicorn serving the app on 127.0.0.1 in a background thread (its own event loop)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -170,6 +172,8 @@ def demo_data_template(tmp_path_factory: Any, embedder: Any) -> Path:
     marker = template / ".ingested"
     if not marker.exists():
         shutil.rmtree(template, ignore_errors=True)
-        asyncio.run(ingest_demo_subset(template, embedder))
+        # In a thread, so an async test (whose loop is running) may be the first caller.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, ingest_demo_subset(template, embedder)).result()
         marker.touch()
     return template

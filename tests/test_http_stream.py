@@ -1,0 +1,162 @@
+"""SSE transport: heartbeats, in-band errors, and a client disconnect cancelling the graph run.
+
+The disconnect test runs the real app under a real uvicorn on loopback with the LLM step
+enabled against a slow OpenAI-compatible stand-in (also on loopback). The shopper goes away
+while the graph waits in its LLM call; the stand-in sees its caller hang up (the run was
+cancelled, not left to finish), and the stream is counted as cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from agents.schemas import AgentEvent
+from app.metrics import HttpMetrics
+from app.sse import sse_response
+from catalog.errors import SorUnavailable
+from tests.http_support import (
+    CLIENT,
+    LiveServer,
+    copy_data_dir,
+    demo_data_template,
+    http_settings,
+    live_server,
+    metric,
+    parse_sse,
+)
+
+
+def sse_app(events: Any, metrics: HttpMetrics, ping: float) -> Starlette:
+    """A bare app serving one stream through ``app/sse.py`` (the transport under test)."""
+
+    async def endpoint(request: Request) -> Response:
+        return sse_response(events(), metrics, started=time.perf_counter(), ping_seconds=ping)
+
+    return Starlette(routes=[Route("/stream", endpoint, methods=["POST"])])
+
+
+async def test_quiet_streams_get_ping_comments_between_events() -> None:
+    async def events() -> AsyncIterator[AgentEvent]:
+        yield AgentEvent(type="meta", data={"thread_id": "t", "request_id": "r"})
+        await asyncio.sleep(0.35)
+        yield AgentEvent(type="done", data={"text": "ok"})
+
+    metrics = HttpMetrics(CollectorRegistry())
+    app = sse_app(events, metrics, ping=0.1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+        resp = await c.post("/stream")
+    pings = resp.text.count(": ping")
+    assert pings >= 2, resp.text
+    text = resp.text
+    assert text.index("event: meta") < text.index(": ping") < text.index("event: done")
+    assert [t for t, _ in parse_sse(text)] == ["meta", "done"], "pings are comments, not events"
+
+
+async def test_a_failure_after_the_first_event_ends_the_stream_with_one_error_event() -> None:
+    async def events() -> AsyncIterator[AgentEvent]:
+        yield AgentEvent(type="meta", data={"thread_id": "t", "request_id": "r"})
+        raise SorUnavailable("the SoR did not answer", setting="SHOPKEEPER_SOR_URL")
+
+    async def crash() -> AsyncIterator[AgentEvent]:
+        yield AgentEvent(type="meta", data={"thread_id": "t", "request_id": "r"})
+        raise RuntimeError("internal detail that must not leak")
+
+    registry = CollectorRegistry()
+    metrics = HttpMetrics(registry)
+    for gen, expect in ((events, "SorUnavailable"), (crash, "InternalError")):
+        app = sse_app(gen, metrics, ping=15)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as c:
+            resp = await c.post("/stream")
+        parsed = parse_sse(resp.text)
+        assert [t for t, _ in parsed] == ["meta", "error"]
+        assert parsed[1][1]["error"] == expect
+        assert "internal detail" not in resp.text and "Traceback" not in resp.text
+    assert registry.get_sample_value("shopkeeper_sse_streams_total", {"outcome": "error"}) == 2
+
+
+class SlowLLM:
+    """An OpenAI-compatible endpoint that takes its time, and notices a caller hanging up."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.hung_up = threading.Event()
+        self.calls = 0
+
+    def app(self) -> Starlette:
+        async def completions(request: Request) -> Response:
+            await request.body()
+            self.calls += 1
+            self.started.set()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if await request.is_disconnected():
+                    self.hung_up.set()
+                    return Response(status_code=499)
+                await asyncio.sleep(0.02)
+            return JSONResponse({"error": {"message": "too slow"}}, status_code=504)
+
+        return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+
+
+@pytest.mark.model
+@pytest.mark.slow
+async def test_client_disconnect_cancels_the_graph_run(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Any
+) -> None:
+    llm = SlowLLM()
+    llm_server = LiveServer(llm.app())
+    llm_server.start()
+    try:
+        data = copy_data_dir(demo_data_template(tmp_path_factory, embedder), tmp_path / "data")
+        settings = http_settings(
+            data, LLM_PROVIDER="openai", LLM_MODEL="stand-in", LLM_API_KEY="unused",
+            LLM_BASE_URL=f"{llm_server.url}/v1", LLM_TIMEOUT_S=30,
+        )
+        with live_server(settings, embedder) as server:
+            seen: list[str] = []
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+                async with client.stream(
+                    "POST", "/v1/chat/stream", json={"message": "wireless mouse"},
+                    headers={"X-Client-Id": CLIENT},
+                ) as resp:
+                    assert resp.status_code == 200
+                    # Hold the line iterator: dropping it early would close the connection.
+                    lines = resp.aiter_lines()
+                    while "products" not in seen:  # then the graph moves on to its LLM step
+                        line = await anext(lines)
+                        if line.startswith("event:"):
+                            seen.append(line.split(":", 1)[1].strip())
+                    assert await asyncio.to_thread(llm.started.wait, 20), "LLM step never began"
+                    assert not llm.hung_up.is_set()
+                    await lines.aclose()
+                # Leaving the block closes the connection mid-answer.
+
+                assert await asyncio.to_thread(llm.hung_up.wait, 10), (
+                    "the graph's LLM call was not cancelled when the shopper left"
+                )
+                text = ""
+                for _ in range(100):
+                    text = (await client.get("/metrics")).text
+                    if metric(text, "shopkeeper_sse_streams_total", outcome="cancelled") == 1:
+                        break
+                    await asyncio.sleep(0.05)
+                assert metric(text, "shopkeeper_sse_streams_total", outcome="cancelled") == 1
+                assert metric(text, "shopkeeper_sse_streams_active") == 0
+                assert metric(text, "shopkeeper_sse_streams_total", outcome="done") == 0
+            assert seen[0] == "meta" and "done" not in seen
+            assert llm.calls == 1, "a cancelled run is not retried"
+    finally:
+        llm_server.stop()
