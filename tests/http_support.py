@@ -1,7 +1,8 @@
 """Helpers for the HTTP tests: an app in-process (httpx + ASGI), a real uvicorn on loopback, SSE.
 
 Everything runs the real app: real agent graph, real change worker, the embedded SoR (SQLite)
-and index (Qdrant Edge) on a copy of a small ingested demo subset, and the real embedding model.
+and index (Qdrant Edge) on a copy of the demo subset from ``tests/fixtures_demo.py``, and the
+real embedding model.
 """
 
 from __future__ import annotations
@@ -25,53 +26,49 @@ from starlette.types import ASGIApp
 
 from app.main import create_app
 from app.settings import Settings, hash_key
+from tests.fixtures_demo import demo_settings_for
 
 ASSIST_KEY = "test-assist-key-0123456789"
 INGEST_KEY = "test-ingest-key-0123456789"
 SHOP_ORIGIN = "https://shop.example"
 CLIENT = "client-aaaaaaaa"
 OTHER_CLIENT = "client-bbbbbbbb"
-DEMO_SUBSET = 150
 
 
 def http_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for an app under test: keys, CORS and a generous limit unless overridden."""
+    """The demo fixtures' embedded settings plus what the HTTP layer needs: keys, CORS, a
+    generous limit and the in-process worker, unless overridden."""
     values: dict[str, Any] = {
-        "DATA_DIR": data_dir,
         "ASSIST_API_KEY_HASHES": [hash_key(ASSIST_KEY)],
         "INGEST_API_KEY_HASHES": [hash_key(INGEST_KEY)],
         "CORS_ORIGINS": [SHOP_ORIGIN],
         "RATE_LIMIT_PER_MIN": 10_000,
-        "LLM_PROVIDER": "none",
+        "WORKER_MODE": "inprocess",
         **overrides,
     }
-    return Settings(**values)
+    return demo_settings_for(data_dir, **values)  # type: ignore[no-any-return]
 
 
-async def ingest_demo_subset(data_dir: Path, embedder: Any, n: int = DEMO_SUBSET) -> None:
-    """The first ``n`` products of the bundled demo catalog into a fresh embedded data dir."""
-    from app.wiring import services
-    from catalog.importers import DEMO_CATALOG, load_products
-    from ingestion.pipeline import ingest_products
-    from ingestion.worker import ChangeWorker
+async def _settle_outbox(data_dir: Path) -> None:
+    """Ack the outbox rows the bulk load wrote: ingest already indexed exactly those states."""
+    from catalog.sor.base import open_sor
 
-    products = load_products(DEMO_CATALOG, tenant="demo").products[:n]
-    settings = Settings(DATA_DIR=data_dir)
-    async with services(settings, embedder=embedder) as svc:
-        await ingest_products(products, tenant="demo", sor=svc.sor, writer=svc.writer)
-        # Settle the outbox the bulk load wrote, as a first server start would, so tests start
-        # from a steady state instead of racing the worker's catch-up.
-        worker = ChangeWorker(svc, settings, warm_model=False)
-        await worker.start()
-        try:
-            assert await worker.drain(timeout=120), "the demo subset's outbox did not drain"
-        finally:
-            await worker.stop()
+    sor = open_sor(demo_settings_for(data_dir).sor_url)
+    await sor.open()
+    try:
+        while rows := await sor.claim_changes(1000):
+            await sor.ack_changes([r.id for r in rows])
+    finally:
+        await sor.close()
 
 
-def copy_data_dir(template: Path, dest: Path) -> Path:
-    """Each test module gets its own copy, so one module's writes never leak into another."""
-    shutil.copytree(template, dest)
+def fresh_copy(demo_data: Path, dest: Path) -> Path:
+    """A private copy of the ingested demo data (``tests/fixtures_demo.py``) in steady state,
+    so one module's writes never leak into another and no test races the worker's catch-up."""
+    shutil.copytree(demo_data, dest)
+    # In a thread, so an async test (whose loop is running) may call this too.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _settle_outbox(dest)).result()
     return dest
 
 
@@ -165,15 +162,3 @@ def live_server(settings: Settings, embedder: Any) -> Iterator[LiveServer]:
     finally:
         server.stop()
 
-
-def demo_data_template(tmp_path_factory: Any, embedder: Any) -> Path:
-    """Ingest the demo subset once per test session (later callers reuse the directory)."""
-    template = Path(tmp_path_factory.getbasetemp()) / "http-demo-template"
-    marker = template / ".ingested"
-    if not marker.exists():
-        shutil.rmtree(template, ignore_errors=True)
-        # In a thread, so an async test (whose loop is running) may be the first caller.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, ingest_demo_subset(template, embedder)).result()
-        marker.touch()
-    return template

@@ -16,8 +16,7 @@ from tests.http_support import (
     INGEST_KEY,
     OTHER_CLIENT,
     SHOP_ORIGIN,
-    copy_data_dir,
-    demo_data_template,
+    fresh_copy,
     http_settings,
     metric,
     running_app,
@@ -30,14 +29,9 @@ MAX_CHARS, MAX_HISTORY = 200, 3
 PRICE_EVENT = [{"id": "sec-1", "op": "price", "sku": "122442", "price": {"amount": "17.95"}}]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Path:
-    return demo_data_template(tmp_path_factory, embedder)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def api(template: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
-    data = copy_data_dir(template, tmp_path_factory.mktemp("security") / "data")
+async def api(demo_data: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
+    data = fresh_copy(demo_data, tmp_path_factory.mktemp("security") / "data")
     settings = http_settings(data, MAX_MESSAGE_CHARS=MAX_CHARS, MAX_HISTORY_MESSAGES=MAX_HISTORY)
     async with running_app(settings, embedder) as pair:
         yield pair
@@ -89,9 +83,9 @@ async def test_webhook_needs_an_ingest_key(api: Api) -> None:
 
 
 async def test_no_configured_keys_means_no_access_and_says_which_setting(
-    template: Path, tmp_path: Path, embedder: Any
+    demo_data: Path, tmp_path: Path, embedder: Any
 ) -> None:
-    data = copy_data_dir(template, tmp_path / "data")
+    data = fresh_copy(demo_data, tmp_path / "data")
     settings = http_settings(data, ASSIST_API_KEY_HASHES=[], WORKER_MODE="off")
     async with running_app(settings, embedder) as (_, client):
         resp = await client.post("/v1/assist", json={"message": "hi"},
@@ -175,9 +169,9 @@ async def test_message_and_history_limits_are_clear_422s(api: Api) -> None:
 
 
 async def test_rate_limit_is_per_client_with_retry_after(
-    template: Path, tmp_path: Path, embedder: Any
+    demo_data: Path, tmp_path: Path, embedder: Any
 ) -> None:
-    data = copy_data_dir(template, tmp_path / "data")
+    data = fresh_copy(demo_data, tmp_path / "data")
     async with running_app(http_settings(data, RATE_LIMIT_PER_MIN=3, WORKER_MODE="off"),
                            embedder) as (app, client):
         mine = {"X-Client-Id": CLIENT}

@@ -30,8 +30,7 @@ from catalog.errors import SorUnavailable
 from tests.http_support import (
     CLIENT,
     LiveServer,
-    copy_data_dir,
-    demo_data_template,
+    fresh_copy,
     http_settings,
     live_server,
     metric,
@@ -114,13 +113,13 @@ class SlowLLM:
 @pytest.mark.model
 @pytest.mark.slow
 async def test_client_disconnect_cancels_the_graph_run(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Any
+    tmp_path: Path, demo_data: Path, embedder: Any
 ) -> None:
     llm = SlowLLM()
     llm_server = LiveServer(llm.app())
     llm_server.start()
     try:
-        data = copy_data_dir(demo_data_template(tmp_path_factory, embedder), tmp_path / "data")
+        data = fresh_copy(demo_data, tmp_path / "data")
         settings = http_settings(
             data, LLM_PROVIDER="openai", LLM_MODEL="stand-in", LLM_API_KEY="unused",
             LLM_BASE_URL=f"{llm_server.url}/v1", LLM_TIMEOUT_S=30,
