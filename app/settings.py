@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     WORKER_BATCH_SIZE: int = 64
     WORKER_BATCH_MS: int = 20
     WORKER_MAX_ATTEMPTS: int = 5
-    WORKER_LEASE_S: float = Field(30.0, description="Outbox lease; a dead worker's rows return")
+    WORKER_LEASE_S: float = 30.0  # outbox lease: a crashed worker's rows return after it
 
     # LLM (optional)
     LLM_PROVIDER: Literal["none", "openai", "init_chat_model"] = "none"

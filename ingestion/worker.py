@@ -44,7 +44,7 @@ from catalog.errors import InvalidInput, ServiceUnavailable
 from catalog.models import Product, Sku
 from ingestion.backoff import backoff_delay
 from ingestion.chunker import Chunk, chunk_sku
-from ingestion.events import ChangeEvent
+from ingestion.events import ChangeEvent, describe
 from ingestion.flusher import GroupFlusher
 from ingestion.index.base import IndexedState, IndexPoint
 from ingestion.metrics import WorkerMetrics
@@ -56,10 +56,13 @@ Outcome = Literal["applied", "skipped_stale", "skipped_unchanged", "dead_lettere
 SourceName = Literal["outbox", "kafka"]
 # Errors that retrying cannot fix: the event (or the SoR row it points at) is malformed.
 POISON: tuple[type[BaseException], ...] = (
-    InvalidInput, ValidationError, ValueError, TypeError, KeyError,
+    InvalidInput, ValidationError, ValueError, TypeError, KeyError, ArithmeticError,
 )
 DEFAULT_PARTITIONS = 4
 HWM_ENTRIES = 100_000
+# Edge's flush() holds the GIL for its whole run (10-400 ms, disk-bound), stalling the event
+# loop; group commit with this minimum spacing bounds that cost (writes are visible at once,
+# only acks wait for the next flush).
 STATUS_FILE = "worker-status.json"
 
 
@@ -69,6 +72,8 @@ def is_poison(exc: BaseException) -> bool:
 
 def reason_of(exc: BaseException) -> str:
     """One line for the DLQ: our own errors by message, anything else with its type."""
+    if isinstance(exc, ValidationError):
+        return f"ValidationError: {describe(exc)}"[:500]
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if not isinstance(exc, InvalidInput):
         text = f"{type(exc).__name__}: {text}"
@@ -106,7 +111,7 @@ class ChangeWorker:
         registry: CollectorRegistry | None = None,
         partitions: int = DEFAULT_PARTITIONS,
         sources: Sequence[SourceName] | None = None,
-        flush_interval: float = 0.0,
+        flush_interval: float = 0.2,
         status_file: Path | None = None,
         write_status: bool = True,
         warm_model: bool = True,
@@ -266,7 +271,11 @@ class ChangeWorker:
             item = _Item(event, loop.create_future(), loop.time(), prior)
             self._pending[id(item)] = event.committed_at
             self._idle.clear()
-            await self._queues[self.partition_of(event)].put(item)
+            try:
+                await self._queues[self.partition_of(event)].put(item)
+            except BaseException:  # the producer gave up while blocked: it was never queued
+                self._forget(item)
+                raise
             futures.append(item.future)
         return futures
 
@@ -480,10 +489,13 @@ class ChangeWorker:
         durable.add_done_callback(settle)
 
     # -- outcomes -------------------------------------------------------------------------------
-    def _resolve(self, item: _Item, result: Outcome | BaseException) -> None:
+    def _forget(self, item: _Item) -> None:
         self._pending.pop(id(item), None)
         if self._idle is not None and not self._pending:
             self._idle.set()
+
+    def _resolve(self, item: _Item, result: Outcome | BaseException) -> None:
+        self._forget(item)
         if item.future.done():
             return
         if isinstance(result, BaseException):
@@ -500,9 +512,7 @@ class ChangeWorker:
             log.error("cannot dead-letter %s: %s", item.event.event_id, reason_of(dlq_exc))
             self._resolve(item, dlq_exc)
             return
-        self._pending.pop(id(item), None)
-        if self._idle is not None and not self._pending:
-            self._idle.set()
+        self._forget(item)
         if not item.future.done():
             item.future.set_result("dead_lettered")
 

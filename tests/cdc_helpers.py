@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -63,6 +64,7 @@ class LoggedIndex:
         self.inner = inner
         self.log = log if log is not None else []
         self.fail: dict[str, int] = {}  # method -> failures left (-1 = forever)
+        self.poison_skus: set[str] = set()  # writes touching these SKUs always fail
 
     def _maybe_fail(self, name: str) -> None:
         left = self.fail.get(name, 0)
@@ -71,13 +73,20 @@ class LoggedIndex:
             self.log.append(f"{name}:failed")
             raise RuntimeError(f"injected {name} failure")
 
+    def _poisoned(self, skus: Sequence[str]) -> None:
+        bad = self.poison_skus.intersection(skus)
+        if bad:
+            raise RuntimeError(f"injected write failure for {sorted(bad)}")
+
     def upsert(self, points: Any) -> None:
         self._maybe_fail("upsert")
+        self._poisoned([p.payload["sku"] for p in points])
         self.inner.upsert(points)
         self.log.append("upsert:" + ",".join(sorted(p.payload["sku"] for p in points)))
 
     def set_payload(self, tenant: str, sku: str, payload: dict[str, Any]) -> None:
         self._maybe_fail("set_payload")
+        self._poisoned([sku])
         self.inner.set_payload(tenant, sku, payload)
         self.log.append(f"set_payload:{sku}")
 
@@ -90,6 +99,39 @@ class LoggedIndex:
         self._maybe_fail("flush")
         self.inner.flush()
         self.log.append("flush")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class GatedSor:
+    """The real SoR behind a gate: reads wait while the gate is shut, and overlapping reads of
+    one SKU are recorded (the worker must never process one SKU in two places at once)."""
+
+    def __init__(self, inner: SystemOfRecord, *, jitter: float = 0.0) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.jitter = jitter
+        self.active: set[str] = set()
+        self.overlaps: list[str] = []
+        self.reads: list[str] = []
+
+    async def get_offers(self, tenant: str, skus: Sequence[str]) -> Any:
+        await self.gate.wait()
+        return await self.inner.get_offers(tenant, skus)
+
+    async def get_product_by_sku(self, tenant: str, sku: str) -> Any:
+        if sku in self.active:
+            self.overlaps.append(sku)
+        self.active.add(sku)
+        self.reads.append(sku)
+        try:
+            if self.jitter:
+                await asyncio.sleep(random.uniform(0, self.jitter))
+            return await self.inner.get_product_by_sku(tenant, sku)
+        finally:
+            self.active.discard(sku)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -122,8 +164,8 @@ async def stack(
             settings=settings_for(tmp_path),
             sor=sor,
             index=index,  # type: ignore[arg-type]
-            embedder=embedder or FakeEmbedder(),
-            bm25=Bm25Encoder(),  # type: ignore[arg-type]
+            embedder=embedder or FakeEmbedder(),  # type: ignore[arg-type]
+            bm25=Bm25Encoder(),
         )
     finally:
         edge.close()

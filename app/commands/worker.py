@@ -165,7 +165,7 @@ def _summary(event: dict[str, Any]) -> str:
 @dlq.command("replay")
 @friendly_errors
 def dlq_replay(
-    ids: Annotated[list[int] | None, typer.Argument(help="Dead-letter ids; all when omitted")] = None,
+    ids: Annotated[list[int] | None, typer.Argument(help="Dead-letter ids; default: all")] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Re-submit dead letters through the worker; each is removed once re-submitted."""
