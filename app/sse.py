@@ -48,13 +48,19 @@ def ping() -> ServerSentEvent:
     return ServerSentEvent(comment="ping")
 
 
-async def prime(events: AsyncGenerator[AgentEvent, None]) -> AsyncGenerator[AgentEvent, None]:
+async def _close(events: AsyncIterator[AgentEvent]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def prime(events: AsyncIterator[AgentEvent]) -> AsyncGenerator[AgentEvent, None]:
     """Run the stream to its first event before answering, so early failures (bad thread,
     unknown tenant) become a proper HTTP status instead of an ``error`` event after a 200."""
     try:
         first = await anext(events)
     except BaseException:
-        await events.aclose()
+        await _close(events)
         raise
 
     async def chained() -> AsyncGenerator[AgentEvent, None]:
@@ -63,7 +69,7 @@ async def prime(events: AsyncGenerator[AgentEvent, None]) -> AsyncGenerator[Agen
             async for event in events:
                 yield event
         finally:
-            await events.aclose()
+            await _close(events)
 
     return chained()
 
@@ -97,10 +103,8 @@ async def _messages(
         if outcome == "cancelled":
             log.info("client disconnected; agent run cancelled")
         # Close the agent's stream even if we are being cancelled, so its cleanup runs.
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            with anyio.move_on_after(5, shield=True):
-                await aclose()
+        with anyio.move_on_after(5, shield=True):
+            await _close(events)
 
 
 def sse_response(
