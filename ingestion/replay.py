@@ -56,7 +56,8 @@ class ReplayReport:
 
 
 def _worker(svc: Services, settings: Settings) -> ChangeWorker:
-    return ChangeWorker(svc, settings, sources=("outbox",), write_status=False)
+    """A short-lived worker: the model loads only if a change needs embedding."""
+    return ChangeWorker(svc, settings, sources=("outbox",), write_status=False, warm_model=False)
 
 
 async def replay_file(
