@@ -8,25 +8,40 @@ from app.api.schemas import ErrorOut
 
 SSE_EXAMPLE = """\
 event: meta
-data: {"thread_id":"t-5b0c1f","request_id":"r-91e2a7"}
+data: {"thread_id":"5b0c1f9a2e","request_id":"91e2a7c4d0","mode":"shopper","tenant":"demo"}
 
 event: status
-data: {"step":"retrieve"}
+data: {"node":"understand","ms":28.4,"intent":"search"}
+
+event: status
+data: {"node":"retrieve","ms":41.7,"candidates":6}
+
+event: status
+data: {"node":"live_lookup","ms":3.8,"live":"ok","offers":6}
+
+event: status
+data: {"node":"decide","ms":2.5,"ranked":3}
+
+event: status
+data: {"node":"respond","ms":3.2}
 
 event: products
-data: {"products":[{"sku":"910-005620","title":"Logitech M185 Wireless Mouse","price":"19.99",\
-"currency":"USD","price_display":"$19.99","availability":"in_stock","quantity":42,\
-"stock_synthetic":true,"as_of":"2025-01-01T12:00:00Z"}]}
+data: {"products":[{"sku":"3014450","title":"Kensington K72334US mouse RF Wireless Laser",\
+"brand":"Kensington","price":"19.95","currency":"USD","price_display":"$19.95",\
+"availability":"low_stock","quantity":1,"in_stock":true,"stock_synthetic":true,\
+"warehouses":{"east":0,"west":1},"as_of":"2025-01-01T12:00:00Z",\
+"why":"it is wireless; its live price is within your $30.00 limit"}],"comparison":null}
 
 event: token
-data: {"delta":"The Logitech M185 is "}
+data: {"text":"For wireless mice under $30, "}
 
 event: token
-data: {"delta":"$19.99 and in stock."}
+data: {"text":"my top pick is the Kensington K72334US at $19.95, low on stock."}
 
 event: done
-data: {"thread_id":"t-5b0c1f","request_id":"r-91e2a7","text":"The Logitech M185 is $19.99 \
-and in stock.","citations":[{"sku":"910-005620","field":"price","source":"sor"}]}
+data: {"thread_id":"5b0c1f9a2e","request_id":"91e2a7c4d0","text":"For wireless mice \
+under $30, my top pick is the Kensington K72334US at $19.95, low on stock.","clarification":false,\
+"relaxed":[],"grounded":true,"replaced":false,"live":"ok","comparison":null,"ms":84.1}
 
 : ping
 """
@@ -54,8 +69,8 @@ KEYED: dict[int | str, dict[str, Any]] = {
 }
 
 ANSWER_EXAMPLE: dict[str, Any] = {
-    "thread_id": "t-5b0c1f",
-    "request_id": "r-91e2a7",
+    "thread_id": "5b0c1f9a2e",
+    "request_id": "91e2a7c4d0",
     "text": "The Logitech M185 is $19.99 and in stock.",
     "products": [{
         "sku": "910-005620", "title": "Logitech M185 Wireless Mouse", "brand": "Logitech",
