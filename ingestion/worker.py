@@ -22,10 +22,12 @@ How it works
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import random
+import threading
 import time
 import zlib
 from collections import OrderedDict
@@ -221,11 +223,28 @@ class ChangeWorker:
         return False
 
     async def _warm(self) -> None:
-        """Load the embedding model in the background; payload-only changes flow meanwhile."""
-        try:
-            await asyncio.to_thread(lambda: self.services.embedder.dim)
-        except Exception as exc:  # reported again, with its setting, on the first embed
-            log.warning("embedding model not loaded: %s", exc)
+        """Load the embedding model in the background; payload-only changes flow meanwhile.
+
+        A daemon thread, not ``to_thread``: a SIGTERM during the load must not wait for it.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[BaseException | None] = loop.create_future()
+
+        def load() -> None:
+            error: BaseException | None = None
+            try:
+                _ = self.services.embedder.dim
+            except Exception as exc:  # reported again, with its setting, on the first embed
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop may be gone at shutdown
+                loop.call_soon_threadsafe(_settle, done, error)
+
+        threading.Thread(target=load, name="warm-embedding-model", daemon=True).start()
+        error = await done
+        if error is None:
+            log.info("embedding model loaded")
+        else:
+            log.warning("embedding model not loaded: %s", error)
 
     async def _run_source(self, name: SourceName) -> None:
         assert self._stopping is not None
@@ -608,6 +627,11 @@ class ChangeWorker:
             tmp.replace(self.status_file)
         except OSError as exc:
             log.debug("cannot write %s: %s", self.status_file, exc)
+
+
+def _settle(fut: asyncio.Future[Any], value: Any) -> None:
+    if not fut.done():
+        fut.set_result(value)
 
 
 def _only_sku(product: Product, sku: str) -> Sku:

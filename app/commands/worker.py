@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -35,6 +36,10 @@ def worker(
     stop_timeout: Annotated[float, typer.Option(help="Seconds to finish in-flight changes")] = 30.0,
 ) -> None:
     """Run the change worker (outbox, plus Kafka if SHOPKEEPER_KAFKA_BOOTSTRAP) until SIGTERM."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     asyncio.run(_run_worker(Settings(), stop_timeout))
 
 
