@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     EMBED_BATCH: int = 256
 
     # Retrieval tuning
-    FUSION_WEIGHTS: tuple[float, float] = (1.0, 1.0)  # (dense, bm25)
+    # (dense, bm25) RRF weights. BM25 counts double: shoppers type product words and model
+    # numbers, which lexical matching ranks better than MiniLM (dev nDCG@10 0.785 vs 0.615).
+    FUSION_WEIGHTS: tuple[float, float] = (1.0, 2.0)
     PREFETCH_LIMIT: int = 100
 
     # Cache / stream
