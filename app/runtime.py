@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -32,7 +33,15 @@ class Runtime:
     registry: CollectorRegistry
     metrics: HttpMetrics
     limiter: RateLimiter
+    runs: asyncio.Semaphore
+    """Graph runs allowed at once; the rest queue (streams have already sent ``meta``)."""
     sse_ping_seconds: float = 15.0
+
+
+def concurrent_runs() -> int:
+    """Graph runs are CPU-bound (embedding, ranking): more at once than cores only thrashes,
+    and starves the event loop that must answer new requests and flush streams."""
+    return max(2, os.cpu_count() or 2)
 
 
 @asynccontextmanager
@@ -65,4 +74,5 @@ async def open_runtime(
         yield Runtime(
             settings=settings, services=svc, agent=agent, worker=worker, registry=registry,
             metrics=HttpMetrics(registry), limiter=RateLimiter(settings.RATE_LIMIT_PER_MIN),
+            runs=asyncio.Semaphore(concurrent_runs()),
         )

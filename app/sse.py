@@ -9,6 +9,7 @@ awaits, so the graph run stops, and ``finally`` counts the stream as ``cancelled
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -74,14 +75,38 @@ async def prime(events: AsyncIterator[AgentEvent]) -> AsyncGenerator[AgentEvent,
     return chained()
 
 
+async def admitted(
+    events: AsyncIterator[AgentEvent], runs: asyncio.Semaphore | None
+) -> AsyncGenerator[AgentEvent, None]:
+    """The first event (``meta``, sent before the agent's graph starts) at once; the rest once
+    a run slot is free, so a busy server still opens every stream without delay."""
+    try:
+        first = await anext(events, None)
+        if first is None:
+            return
+        yield first
+        if runs is None:
+            async for event in events:
+                yield event
+            return
+        async with runs:
+            async for event in events:
+                yield event
+    finally:
+        await _close(events)
+
+
 async def _messages(
-    events: AsyncIterator[AgentEvent], metrics: HttpMetrics, started: float
+    events: AsyncIterator[AgentEvent],
+    metrics: HttpMetrics,
+    started: float,
+    runs: asyncio.Semaphore | None,
 ) -> AsyncIterator[ServerSentEvent]:
     outcome = "cancelled"  # stays so unless the stream ends on done/error
     seen_first = False
     metrics.streams_active.inc()
     try:
-        async for event in events:
+        async for event in admitted(events, runs):
             if not seen_first:
                 seen_first = True
                 metrics.first_event.observe(time.perf_counter() - started)
@@ -112,13 +137,14 @@ def sse_response(
     metrics: HttpMetrics,
     *,
     started: float,
+    runs: asyncio.Semaphore | None = None,
     ping_seconds: float = PING_SECONDS,
     headers: Mapping[str, str] | None = None,
 ) -> EventSourceResponse:
     """The streaming response (sse-starlette adds ``Cache-Control: no-store`` and
     ``X-Accel-Buffering: no``, so nginx does not buffer it)."""
     return EventSourceResponse(
-        _messages(events, metrics, started),
+        _messages(events, metrics, started, runs),
         ping=ping_seconds,
         ping_message_factory=ping,
         send_timeout=SEND_TIMEOUT_SECONDS,

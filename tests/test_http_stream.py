@@ -38,11 +38,13 @@ from tests.http_support import (
 )
 
 
-def sse_app(events: Any, metrics: HttpMetrics, ping: float) -> Starlette:
+def sse_app(events: Any, metrics: HttpMetrics, ping: float,
+            runs: asyncio.Semaphore | None = None) -> Starlette:
     """A bare app serving one stream through ``app/sse.py`` (the transport under test)."""
 
     async def endpoint(request: Request) -> Response:
-        return sse_response(events(), metrics, started=time.perf_counter(), ping_seconds=ping)
+        return sse_response(events(), metrics, started=time.perf_counter(), runs=runs,
+                            ping_seconds=ping)
 
     return Starlette(routes=[Route("/stream", endpoint, methods=["POST"])])
 
@@ -84,6 +86,46 @@ async def test_a_failure_after_the_first_event_ends_the_stream_with_one_error_ev
         assert parsed[1][1]["error"] == expect
         assert "internal detail" not in resp.text and "Traceback" not in resp.text
     assert registry.get_sample_value("shopkeeper_sse_streams_total", {"outcome": "error"}) == 2
+
+
+async def test_graph_runs_wait_for_a_run_slot_after_their_meta_event() -> None:
+    release = asyncio.Event()
+    ran: list[int] = []
+
+    def events_of(n: int) -> Any:
+        async def events() -> AsyncIterator[AgentEvent]:
+            yield AgentEvent(type="meta", data={"thread_id": f"t{n}", "request_id": "r"})
+            ran.append(n)  # the graph's work starts here, once admitted
+            await release.wait()
+            yield AgentEvent(type="done", data={"text": "ok"})
+        return events
+
+    runs = asyncio.Semaphore(1)
+    metrics = HttpMetrics(CollectorRegistry())
+    apps = [sse_app(events_of(n), metrics, ping=15, runs=runs) for n in (1, 2)]
+    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(a), base_url="http://t")
+               for a in apps]
+
+    async def first_line(c: httpx.AsyncClient, out: list[str]) -> None:
+        async with c.stream("POST", "/stream") as resp:
+            async for line in resp.aiter_lines():
+                out.append(line)
+
+    seen: tuple[list[str], list[str]] = ([], [])
+    tasks = [asyncio.create_task(first_line(c, s)) for c, s in zip(clients, seen, strict=True)]
+    for _ in range(100):
+        if ran:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    assert ran == [1], "only one run holds the single slot"
+    release.set()
+    await asyncio.gather(*tasks)
+    assert ran == [1, 2]
+    for lines in seen:
+        assert lines[0] == "event: meta" and "event: done" in lines
+    for c in clients:
+        await c.aclose()
 
 
 class SlowLLM:

@@ -34,7 +34,8 @@ def _request(body: AssistIn, user: str, default_tenant: str) -> AgentRequest:
 )
 async def assist(body: OwnedAssist, user: AssistUser, agent: AgentDep, rt: RuntimeDep) -> Answer:
     """`text` is the suggested reply; `evidence` has live price and per-warehouse stock."""
-    return await agent.answer(_request(body, user, rt.settings.TENANT))
+    async with rt.runs:
+        return await agent.answer(_request(body, user, rt.settings.TENANT))
 
 
 @router.post(
@@ -48,4 +49,6 @@ async def assist_stream(
 ) -> EventSourceResponse:
     """Same events as `/v1/chat/stream`; `done` also carries `evidence` and `trace`."""
     events = await prime(agent.stream(_request(body, user, rt.settings.TENANT)))
-    return sse_response(events, rt.metrics, started=started, ping_seconds=rt.sse_ping_seconds)
+    return sse_response(
+        events, rt.metrics, started=started, runs=rt.runs, ping_seconds=rt.sse_ping_seconds
+    )

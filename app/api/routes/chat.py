@@ -32,6 +32,6 @@ async def chat_stream(
     )
     events = await prime(agent.stream(req))
     return sse_response(
-        events, rt.metrics, started=started, ping_seconds=rt.sse_ping_seconds,
+        events, rt.metrics, started=started, runs=rt.runs, ping_seconds=rt.sse_ping_seconds,
         headers={"X-Client-Id": client},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from agents.schemas import AgentRequest, Answer
-from app.api.deps import AgentDep, ClientId, QueryBody, SettingsDep
+from app.api.deps import AgentDep, ClientId, QueryBody, RuntimeDep
 from app.api.openapi import ANSWER_EXAMPLE, error
 
 router = APIRouter(prefix="/v1", tags=["query"])
@@ -22,10 +22,10 @@ router = APIRouter(prefix="/v1", tags=["query"])
     },
 )
 async def query(
-    body: QueryBody, client: ClientId, agent: AgentDep, settings: SettingsDep
+    body: QueryBody, client: ClientId, agent: AgentDep, rt: RuntimeDep
 ) -> Answer:
     """Single turn: the thread is not kept for the caller. Prices and stock are read live."""
-    tenant = body.tenant or settings.TENANT
-    return await agent.answer(
-        AgentRequest(message=body.message, user_id=client, tenant=tenant, mode="query")
-    )
+    tenant = body.tenant or rt.settings.TENANT
+    req = AgentRequest(message=body.message, user_id=client, tenant=tenant, mode="query")
+    async with rt.runs:  # the same run slots as the streams
+        return await agent.answer(req)
