@@ -9,20 +9,18 @@ from __future__ import annotations
 import hmac
 import time
 import uuid
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from agents.service import ShoppingAgent
 from app.api.schemas import AssistIn, ChatIn, QueryIn
 from app.runtime import Runtime
 from app.settings import Settings, hash_key
 from app.wiring import Services
 from catalog.errors import Forbidden, InvalidInput, RateLimited, Unauthorized
-
-if TYPE_CHECKING:
-    from agents.service import ShoppingAgent
-    from ingestion.worker import ChangeWorker
+from ingestion.worker import ChangeWorker
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{8,128}$"
 
@@ -52,8 +50,8 @@ def get_worker(rt: RuntimeDep) -> ChangeWorker | None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServicesDep = Annotated[Services, Depends(get_services)]
-AgentDep = Annotated["ShoppingAgent", Depends(get_agent)]
-WorkerDep = Annotated["ChangeWorker | None", Depends(get_worker)]
+AgentDep = Annotated[ShoppingAgent, Depends(get_agent)]
+WorkerDep = Annotated[ChangeWorker | None, Depends(get_worker)]
 
 
 # -- caller identity -----------------------------------------------------------------------------
