@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from agents.state import Candidate, LiveOffer
+from agents.ranking import order
+from agents.state import Candidate, LiveOffer, State
+from ingestion.chunker import normalise_model
 
 MAX_ROWS = 8
 
@@ -39,3 +41,19 @@ def build_comparison(cands: list[Candidate], offers: Mapping[str, LiveOffer]) ->
         out["cheapest"] = items[prices.index(low)]["sku"]
         out["saving"] = str(sorted(known)[1] - low)
     return out
+
+
+def per_code(state: State, cands: list[Candidate]) -> list[Candidate]:
+    """"compare the M100 and M500": the best SKU for each named code, when there are two+."""
+    codes = [normalise_model(code) for code in state.constraints["codes"]]
+    if len(codes) < 2 or state.focus:
+        return []
+    ranked = order([x for x in cands if x["exact"]], state.offers, state.constraints,
+                   state.query)
+    picked = []
+    for code in codes:
+        match = next((x for x in ranked if code in (normalise_model(x["model"]),
+                                                    normalise_model(x["sku"]))), None)
+        if match and match not in picked:
+            picked.append(match)
+    return picked if len(picked) >= 2 else []

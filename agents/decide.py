@@ -7,11 +7,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents import prompts
-from agents.compare import build_comparison
+from agents.compare import build_comparison, per_code
 from agents.deps import Context
-from agents.ranking import failures, next_relaxation, order, preferred, wished
+from agents.ranking import failures, next_relaxation, order, preferred, unmet
+from agents.relevance import relevant
 from agents.state import Candidate, Constraints, State, without
-from ingestion.chunker import normalise_model
 
 
 def money(value: float) -> str:
@@ -49,29 +49,6 @@ def _focused(state: State, cands: list[Candidate], limit: int) -> list[Candidate
     return order(pool, state.offers, c, state.query)[:limit]
 
 
-def _per_code(state: State, cands: list[Candidate]) -> list[Candidate]:
-    """"compare the M100 and M500": the best SKU for each named code, when there are two+."""
-    codes = [normalise_model(code) for code in state.constraints["codes"]]
-    if len(codes) < 2 or state.focus:
-        return []
-    ranked = order([x for x in cands if x["exact"]], state.offers, state.constraints,
-                   state.query)
-    picked = []
-    for code in codes:
-        match = next((x for x in ranked if code in (normalise_model(x["model"]),
-                                                    normalise_model(x["sku"]))), None)
-        if match and match not in picked:
-            picked.append(match)
-    return picked if len(picked) >= 2 else []
-
-
-def unmet(alive: list[Candidate], c: Constraints) -> list[str]:
-    """Wishes (colour, attributes) to give up when no surviving SKU visibly has them all."""
-    if any(wished(x, c) for x in alive):
-        return []
-    return [k for k, v in (("colours", c["colours"]), ("facets", c["facets"])) if v]
-
-
 async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     """The SKUs to show, in order, plus what the responder must say about how they were chosen."""
     cfg = runtime.context.cfg
@@ -84,13 +61,13 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     # A SKU the SoR no longer has was deleted since indexing: never show that ghost.
     cands = [x for x in state.candidates if state.live != "ok" or x["sku"] in offers]
     if state.intent == "compare":
-        picked = _per_code(state, cands) or _focused(state, cands, 3 if state.focus else 2)
+        picked = per_code(state, cands) or _focused(state, cands, 3 if state.focus else 2)
         return {"ranked": [x["sku"] for x in picked],
                 "comparison": build_comparison(picked, offers) if len(picked) >= 2 else None}
-    exact = any(x["exact"] for x in cands)
-    if state.focus or (state.intent in ("lookup", "availability") and exact):
+    if state.focus or (state.intent == "availability" and any(x["exact"] for x in cands)):
         return {"ranked": [x["sku"] for x in _focused(state, cands, cfg.max_results)]}
     c, dropped, relaxed = state.constraints, list(state.dropped), list(state.relaxed)
+    cands = relevant(cands, state.query, without(c, dropped)["category"])
     while True:
         alive = [x for x in cands if not failures(x, offers.get(x["sku"]), c, dropped)]
         missing = unmet(alive, without(c, dropped)) if alive else []

@@ -56,6 +56,7 @@ _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, 
 ORDINAL = re.compile(r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b(?!\s+time)|"
                      r"(?:#|\bno\.?\s*|\bnumber\s+|\boption\s+)(\d)\b", re.I)
 PRONOUN = re.compile(r"\b(?:it|that\s+one|this\s+one|that|this)\b", re.I)
+FIRST_N = re.compile(r"\b(?:first|top)\s+(two|three|2|3)\b", re.I)
 BOTH = re.compile(r"\b(?:these\s+two|those\s+two|the\s+two|both|them|these|those)\b", re.I)
 
 

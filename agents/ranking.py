@@ -13,9 +13,11 @@ from agents.state import Candidate, Constraints, LiveOffer
 from agents.vocabulary import STRICT_FACET_KEYS, words
 
 # Weakest first: what a shopper gives up most readily when nothing fits.
-RELAX_ORDER = ("colours", "facets", "in_stock", "max_price", "min_price", "brands", "category")
+# The category is never given up: it is the thing asked for ("espresso machine" in a shop
+# without coffee machines is "nothing matches", not a mouse).
+RELAX_ORDER = ("colours", "facets", "in_stock", "max_price", "min_price", "brands")
 # Filters applied in the index: with no candidates at all, only dropping one of these can help.
-INDEX = frozenset({"brands", "max_price", "min_price", "category"})
+INDEX = frozenset({"brands", "max_price", "min_price"})
 PRICE_POOL = 12  # "cheapest" picks among this many most relevant survivors
 
 
@@ -132,3 +134,10 @@ def order(cands: list[Candidate], offers: Mapping[str, LiveOffer], c: Constraint
     known = sorted((x for x in pool if price_of(offers.get(x["sku"])) is not None),
                    key=lambda x: sign * (price_of(offers.get(x["sku"])) or 0.0))
     return known + [x for x in pool if x not in known]
+
+
+def unmet(alive: list[Candidate], c: Constraints) -> list[str]:
+    """Wishes (colour, attributes) to give up when no surviving SKU visibly has them all."""
+    if any(wished(x, c) for x in alive):
+        return []
+    return [k for k, v in (("colours", c["colours"]), ("facets", c["facets"])) if v]

@@ -70,8 +70,9 @@ def _search(state: State, shown: list[Candidate]) -> str:
         dropped = " and ".join(state.relaxed)
         text = f"Nothing matched everything you asked for, so I dropped {dropped}. "
     if not shown:
-        return (text + f"Sorry, I couldn't find anything matching {what}{_wish(c)} in our catalog. "
-                "Try a wider budget, another brand or fewer requirements.")
+        hint = (" Try a wider budget, another brand or fewer requirements." if _wish(c)
+                or c["brands"] else " We may not carry it; try describing it another way.")
+        return text + f"Sorry, I couldn't find anything matching {what}{_wish(c)}." + hint
     top, o = shown[0], offers.get(shown[0]["sku"])
     if "max_price" in state.dropped:
         lead = f"The lowest-priced match for {what}{_wish(c)} is"
@@ -112,6 +113,14 @@ def _detail(state: State, shown: list[Candidate]) -> str:
     return text + _others(shown[1:3], state.offers)
 
 
+def _lookup(state: State, shown: list[Candidate]) -> str:
+    """A named code: the matching product's facts (after any relaxation note)."""
+    if not shown:
+        return _search(state, shown)
+    note = f"Nothing matched everything you asked for, so I dropped {' and '.join(state.relaxed)}. "
+    return (note if state.relaxed else "") + _detail(state, shown)
+
+
 def _compare(state: State, shown: list[Candidate]) -> str:
     cmp = state.comparison
     if not cmp:
@@ -128,7 +137,7 @@ def _compare(state: State, shown: list[Candidate]) -> str:
     return text
 
 
-WRITERS = {"search": _search, "lookup": _search, "availability": _availability,
+WRITERS = {"search": _search, "lookup": _lookup, "availability": _availability,
            "detail": _detail, "compare": _compare}
 
 

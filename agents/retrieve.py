@@ -71,7 +71,7 @@ def find(retriever: Retriever, tenant: str, state: State, limit: int) -> list[Ca
     c = without(state.constraints, state.dropped)
     if state.focus:
         hits = retriever.index.lookup(tenant, skus=state.focus)
-        return [to_candidate(h, i, exact=True) for i, h in enumerate(hits)]
+        return [to_candidate(h, 0, exact=True) for h in hits]
     flt = search_filter(tenant, c)
     exact: list[Hit] = []
     if c["codes"]:
@@ -79,12 +79,13 @@ def find(retriever: Retriever, tenant: str, state: State, limit: int) -> list[Ca
         exact = [h for h in retriever.exact(" ".join(c["codes"]), flt)
                  if h.sku not in c["exclude"] and (not brands or h.payload.get("brand") in brands)]
     if exact and state.intent in ("lookup", "availability", "compare"):
-        return [to_candidate(h, i, exact=True) for i, h in enumerate(exact[:limit])]
+        return [to_candidate(h, 0, exact=True) for h in exact[:limit]]  # lookups are unranked
     query = state.query or state.message
     hits = retriever.search(query, flt, limit=limit)
     seen = {h.sku for h in exact}
     merged = exact + [h for h in hits if h.sku not in seen]
-    return [to_candidate(h, i, exact=h.sku in seen) for i, h in enumerate(merged[:limit])]
+    return [to_candidate(h, 0 if h.sku in seen else i, exact=h.sku in seen)
+            for i, h in enumerate(merged[:limit])]
 
 
 async def retrieve(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from agents.parsing import (
     BOTH,
     CHEAPER,
     COMPARE,
+    FIRST_N,
     FOLLOW_UP,
     IN_STOCK,
     MORE,
@@ -107,6 +108,8 @@ def _pick(memory: Memory | None, text: str, named: bool) -> list[str]:
     if not memory or not memory["shown"] or named:
         return []
     shown = [s["sku"] for s in memory["shown"]]
+    if first := FIRST_N.search(text):
+        return shown[: {"two": 2, "three": 3}.get(first.group(1).lower()) or int(first.group(1))]
     picked = [shown[n - 1] if n > 0 else shown[-1] for n in ordinals(text) if n <= len(shown)]
     if picked:
         return list(dict.fromkeys(picked))
@@ -123,16 +126,20 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None) -> 
     bounds = price_bounds(text)
     stock = IN_STOCK.search(text)
     asks_stock = bool(STOCK_QUESTION.search(text))
-    cues = [m.span() for r in (CHEAPER, PRICIER, MORE, COMPARE, ORDINAL, BOTH)
+    cues = [m.span() for r in (CHEAPER, PRICIER, MORE, COMPARE, FIRST_N, ORDINAL, BOTH)
             for m in r.finditer(text)]
     rest = blank(text, bounds.spans + cues + ([stock.span()] if stock else []))
     models, eans = code_tokens(rest)
     terms = find_terms(rest, vocab)
-    category = categorise(rest)
+    # "ink for my hp printer" is about ink: the category comes from before "for". A category
+    # the shop lacks is kept (the answer is then "nothing matches"); with no vocabulary (SoR
+    # down when it was to be read) there is no telling, so no category filter at all.
+    head = re.split(r"\bfor\b", rest, maxsplit=1, flags=re.I)[0]
+    category = categorise(head if head.strip() else rest)
     c = Constraints(min_price=bounds.min_price, max_price=bounds.max_price, sort=bounds.sort,
                     brands=terms.brands, colours=terms.colours, facets=sorted(set(terms.facets)),
                     in_stock=bool(stock), codes=models + eans, exclude=[],
-                    category=category if category in vocab.categories else None)
+                    category=category if vocab.skus else None)
     query = " ".join(content(terms.words))
     meaningful = [w for w in content(terms.free) if w not in VAGUE]
     focus = _pick(memory, text, bool(c["codes"]))

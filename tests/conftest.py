@@ -17,3 +17,5 @@ def embedder() -> Iterator[object]:
     from ingestion.embedder import Embedder
 
     yield Embedder()
+
+pytest_plugins = ["tests.fixtures_demo"]
