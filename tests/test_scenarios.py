@@ -183,7 +183,8 @@ async def test_stock_dropping_to_zero(demo_agent: Any, demo_services: Any) -> No
     assert again.products[0].sku == "2675001" and "$9.94" in again.text
     asked = await ask(demo_agent, "is it in stock?", first.thread_id)
     assert [c.sku for c in asked.products] == ["2704878"]
-    assert asked.text.startswith("Sorry, the HP Wireless Eco-comfort") and "out of stock" in asked.text
+    assert asked.text.startswith("Sorry, the HP Wireless Eco-comfort")
+    assert "out of stock" in asked.text
     assert asked.products[0].in_stock is False and asked.products[0].quantity == 0
 
 
@@ -231,7 +232,7 @@ async def test_sor_slow_is_cut_off_by_the_timeout(demo_agent: Any, monkeypatch: 
 async def test_index_down_is_a_clear_error(demo_agent: Any, demo_services: Any) -> None:
     demo_services.index.close()
     events = [e async for e in demo_agent.stream(AgentRequest(message="wireless mouse"))]
-    assert [e.type for e in events][0] == "meta" and events[-1].type == "error"
+    assert events[0].type == "meta" and events[-1].type == "error"
     assert events[-1].data["error"] == "IndexUnavailable" and events[-1].data["status"] == 503
     with pytest.raises(IndexUnavailable):
         await ask(demo_agent, "wireless mouse")
@@ -247,7 +248,7 @@ async def test_injected_description_does_not_change_the_answer(demo_agent: Any) 
     detail = await ask(demo_agent, "tell me about the first one", answer.thread_id)
     assert "$8.94" in detail.text and "$0.01" not in detail.text and "9999" not in detail.text
     other = await ask(demo_agent, "Logitech keyboard between 50 and 80")
-    assert "2704878" not in [c.sku for c in other.products]  # it is not "recommended for everything"
+    assert "2704878" not in [c.sku for c in other.products]  # not "recommended for everything"
 
 
 # -- memory, owners and modes --------------------------------------------------------------------
