@@ -191,7 +191,9 @@ class State(InputState):
 
 def turn_defaults() -> dict[str, Any]:
     """Fresh values of every per-turn field, so nothing leaks from the previous turn."""
-    return {"intent": "search", "query": "", "constraints": no_constraints(), "fresh": [],
-            "focus": [], "candidates": [], "offers": {}, "live": "skipped", "ranked": [],
-            "dropped": [], "relaxed": [], "retry": False, "clarify": "", "comparison": None, "answer": "",
-            "cards": [], "llm_text": "", "final": "", "replaced": False}
+    return {
+        "intent": "search", "query": "", "constraints": no_constraints(), "fresh": [],
+        "focus": [], "candidates": [], "offers": {}, "live": "skipped", "ranked": [],
+        "dropped": [], "relaxed": [], "retry": False, "clarify": "", "comparison": None,
+        "answer": "", "cards": [], "llm_text": "", "final": "", "replaced": False,
+    }
