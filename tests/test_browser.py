@@ -137,7 +137,9 @@ def test_widget_streams_live_prices_and_follows_a_price_change(server: Any, page
     expect(page.get_by_role("button", name="Ask the shop")).to_be_focused()
 
 
-def test_assist_panel_streams_a_reply_with_live_evidence_and_a_trace(server: Any, page: Any) -> None:
+def test_assist_panel_streams_a_reply_with_live_evidence_and_a_trace(
+    server: Any, page: Any
+) -> None:
     from playwright.sync_api import expect
 
     srv, settings = server
@@ -145,7 +147,8 @@ def test_assist_panel_streams_a_reply_with_live_evidence_and_a_trace(server: Any
     page.get_by_label("Agent API key").fill(ASSIST_KEY)
     page.get_by_label("Conversation so far").fill(
         "Customer: Hi, I need a mouse for the office\nAgent: Happy to help: wired or wireless?")
-    page.get_by_label("Customer's latest message").fill("Wired USB. Is the HP optical one in stock?")
+    latest = page.get_by_label("Customer's latest message")
+    latest.fill("Wired USB. Is the HP optical one in stock?")
     page.get_by_role("button", name="Suggest reply").click()
 
     expect(page.locator("#reply")).to_have_attribute("aria-busy", "false")
