@@ -154,13 +154,16 @@ IngestKey = Annotated[str, Depends(RequireKey("ingest"))]
 # -- limits and ownership ------------------------------------------------------------------------
 
 
-def _check_message(message: str, settings: Settings) -> None:
+# The agent's own cap (AgentRequest.message); a larger setting must not turn into a 500.
+AGENT_MAX_CHARS = 4000
+
+
+def _check_message(message: str, settings: Settings, field: str = "message") -> None:
+    limit = min(settings.MAX_MESSAGE_CHARS, AGENT_MAX_CHARS)
     if not message.strip():
-        raise InvalidInput("message: the message is empty")
-    if len(message) > settings.MAX_MESSAGE_CHARS:
-        raise InvalidInput(
-            f"message: {len(message)} characters is over the limit of {settings.MAX_MESSAGE_CHARS}"
-        )
+        raise InvalidInput(f"{field}: the message is empty")
+    if len(message) > limit:
+        raise InvalidInput(f"{field}: {len(message)} characters is over the limit of {limit}")
 
 
 def chat_body(body: ChatIn, settings: SettingsDep) -> ChatIn:
@@ -181,11 +184,7 @@ def assist_body(body: AssistIn, settings: SettingsDep) -> AssistIn:
             f"{settings.MAX_HISTORY_MESSAGES}; paste the most recent ones"
         )
     for i, turn in enumerate(body.history):
-        if len(turn.content) > settings.MAX_MESSAGE_CHARS:
-            raise InvalidInput(
-                f"history.{i}.content: {len(turn.content)} characters is over the limit of "
-                f"{settings.MAX_MESSAGE_CHARS}"
-            )
+        _check_message(turn.content, settings, f"history.{i}.content")
     return body
 
 
