@@ -87,7 +87,9 @@ def evaluate(
     }
 
 
-def searcher(retriever: Retriever, tenant: str = EVAL_TENANT) -> Callable[[str, Mode, int], list[str]]:
+def searcher(
+    retriever: Retriever, tenant: str = EVAL_TENANT
+) -> Callable[[str, Mode, int], list[str]]:
     flt = SearchFilter(tenant=tenant)
 
     def run(query: str, mode: Mode, k: int) -> list[str]:
@@ -136,6 +138,10 @@ def build_eval_index(
     if embedded:
         index.optimize()
     retriever = Retriever(
-        index, embedder, bm25, weights=settings.FUSION_WEIGHTS, prefetch_limit=settings.PREFETCH_LIMIT
+        index,
+        embedder,
+        bm25,
+        weights=settings.FUSION_WEIGHTS,
+        prefetch_limit=settings.PREFETCH_LIMIT,
     )
     return retriever, index.close

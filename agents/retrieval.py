@@ -5,7 +5,6 @@ measured and hurt (dev nDCG@10 0.785 -> 0.769), so ``expand_query`` only serves 
 relevance check, where recall of a word matters more than its rank.
 """
 
-
 from __future__ import annotations
 
 import re

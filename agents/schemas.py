@@ -19,7 +19,9 @@ EventType = Literal["meta", "status", "products", "token", "done", "error"]
 class AgentRequest(BaseModel):
     """One turn: a message from ``user_id`` in ``thread_id`` (new thread when None)."""
 
-    message: str = Field(min_length=1, max_length=4000, examples=["wireless mouse under $30 in stock"])
+    message: str = Field(
+        min_length=1, max_length=4000, examples=["wireless mouse under $30 in stock"]
+    )
     thread_id: str | None = Field(default=None, examples=["b9f1c2d4"])
     user_id: str = Field(default="anonymous", max_length=128)
     tenant: str = Field(default="demo", max_length=64)
@@ -36,7 +38,9 @@ class ProductCard(BaseModel):
     sku: str
     title: str
     brand: str = ""
-    price: str | None = Field(default=None, description="Live price as a decimal string; None if unavailable")
+    price: str | None = Field(
+        default=None, description="Live price as a decimal string; None if unavailable"
+    )
     currency: str | None = None
     price_display: str = Field(description="'$24.99' or 'live price unavailable'")
     availability: str = Field(description="in_stock | low_stock | out_of_stock | unknown ...")
@@ -74,7 +78,9 @@ class Answer(BaseModel):
     products: list[ProductCard] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     clarification: bool = False
-    relaxed: list[str] = Field(default_factory=list, description="Constraints dropped to find results")
+    relaxed: list[str] = Field(
+        default_factory=list, description="Constraints dropped to find results"
+    )
     trace: list[TraceStep] = Field(default_factory=list)
     evidence: list[dict[str, Any]] = Field(default_factory=list)
     grounded: bool = True

@@ -1,4 +1,4 @@
-"""The ``shopkeeper`` console script: ingest, search, eval, and (from other modules) serve/worker/ask."""
+"""The ``shopkeeper`` console script: ingest, search, eval; serve/worker/ask come from commands/."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ from rich.table import Table
 from app.settings import Settings
 from catalog.errors import ShopkeeperError
 
-cli = typer.Typer(help="Shopkeeper: answers shoppers' questions about a catalog, correctly and live.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="Shopkeeper: answers shoppers' questions about a catalog, correctly and live.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,18 +46,27 @@ def friendly_errors(fn: F) -> F:
 
 def progress_bar() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=False, disable=not err.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
     )
 
 
 @cli.command()
 @friendly_errors
 def ingest(
-    path: Annotated[Path | None, typer.Argument(help="Catalog file or Icecat dir; default: demo")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="Catalog file or Icecat dir; default: demo")
+    ] = None,
     tenant: Annotated[str | None, typer.Option(help="Tenant (shop) id")] = None,
     prune: Annotated[bool, typer.Option(help="Delete SKUs the file no longer lists")] = False,
-    changes: Annotated[Path | None, typer.Option(help="Replay a JSONL file of change events")] = None,
+    changes: Annotated[
+        Path | None, typer.Option(help="Replay a JSONL file of change events")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Load a catalog into the SoR and the index. Idempotent: unchanged SKUs are not re-embedded."""
@@ -73,10 +85,17 @@ def ingest(
     report = asyncio.run(_ingest(settings, result.products, tenant or settings.TENANT, prune))
     report.errors = list(result.errors)
     summary = {
-        "tenant": report.tenant, "source": str(source), "products": report.products,
-        "skus": report.skus, "embedded": report.embedded, "payload_only": report.payload_only,
-        "unchanged": report.unchanged, "deleted": report.deleted, "rejected": len(report.errors),
-        "seconds": round(report.seconds, 2), "skus_per_s": round(report.skus_per_second, 1),
+        "tenant": report.tenant,
+        "source": str(source),
+        "products": report.products,
+        "skus": report.skus,
+        "embedded": report.embedded,
+        "payload_only": report.payload_only,
+        "unchanged": report.unchanged,
+        "deleted": report.deleted,
+        "rejected": len(report.errors),
+        "seconds": round(report.seconds, 2),
+        "skus_per_s": round(report.skus_per_second, 1),
     }
     if json_out:
         print(json.dumps(summary))
@@ -92,8 +111,13 @@ async def _ingest(settings: Settings, products: list[Any], tenant: str, prune: b
         with progress_bar() as bar:
             task = bar.add_task("indexing SKUs", total=sum(len(p.skus) for p in products))
             return await ingest_products(
-                products, tenant=tenant, sor=svc.sor, writer=svc.writer, prune=prune,
-                batch_size=settings.EMBED_BATCH, progress=lambda n: bar.advance(task, n),
+                products,
+                tenant=tenant,
+                sor=svc.sor,
+                writer=svc.writer,
+                prune=prune,
+                batch_size=settings.EMBED_BATCH,
+                progress=lambda n: bar.advance(task, n),
             )
 
 
@@ -119,30 +143,65 @@ def search(
 
         raise EmptyQuery("the query is empty; type what you are looking for")
     settings = Settings()
-    rows = asyncio.run(_search(settings, query, tenant or settings.TENANT, brand or [],
-                               colour or [], min_price, max_price, in_stock, mode, limit))
+    rows = asyncio.run(
+        _search(
+            settings,
+            query,
+            tenant or settings.TENANT,
+            brand or [],
+            colour or [],
+            min_price,
+            max_price,
+            in_stock,
+            mode,
+            limit,
+        )
+    )
     if json_out:
         print(json.dumps(rows, indent=None))
         return
     table = Table("sku", "title", "brand", "live price", "stock", "score")
     for r in rows:
-        table.add_row(r["sku"], r["title"][:70], r["brand"], r["price_display"], r["availability"],
-                      f"{r['score']:.3f}")
+        table.add_row(
+            r["sku"],
+            r["title"][:70],
+            r["brand"],
+            r["price_display"],
+            r["availability"],
+            f"{r['score']:.3f}",
+        )
     Console().print(table)
 
 
-async def _search(settings: Settings, query: str, tenant: str, brands: list[str],
-                  colours: list[str], min_price: float | None, max_price: float | None,
-                  in_stock: bool, mode: str, limit: int) -> list[dict[str, Any]]:
+async def _search(
+    settings: Settings,
+    query: str,
+    tenant: str,
+    brands: list[str],
+    colours: list[str],
+    min_price: float | None,
+    max_price: float | None,
+    in_stock: bool,
+    mode: str,
+    limit: int,
+) -> list[dict[str, Any]]:
     from app.wiring import services
     from catalog.errors import UnknownTenant
     from ingestion.index.base import SearchFilter
 
     async with services(settings) as svc:
         if svc.index.count(tenant) == 0:
-            raise UnknownTenant(f"tenant {tenant!r} has no indexed catalog; run `shopkeeper ingest`")
-        flt = SearchFilter(tenant=tenant, brands=brands, colours=colours, min_price=min_price,
-                           max_price=max_price, in_stock=True if in_stock else None)
+            raise UnknownTenant(
+                f"tenant {tenant!r} has no indexed catalog; run `shopkeeper ingest`"
+            )
+        flt = SearchFilter(
+            tenant=tenant,
+            brands=brands,
+            colours=colours,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=True if in_stock else None,
+        )
         # Over-fetch: the index price is a prefilter; the live SoR price decides.
         hits = svc.retriever.search(query, flt, mode=mode, limit=limit * 3)  # type: ignore[arg-type]
         offers = await svc.sor.get_offers(tenant, [h.sku for h in hits])
@@ -152,19 +211,27 @@ async def _search(settings: Settings, query: str, tenant: str, brands: list[str]
             if offer is None or offer.price is None:
                 continue  # deleted in the SoR since it was indexed: never show a ghost
             price = float(offer.price.amount)
-            if (max_price is not None and price > max_price) or (
-                min_price is not None and price < min_price) or (in_stock and not offer.in_stock):
+            if (
+                (max_price is not None and price > max_price)
+                or (min_price is not None and price < min_price)
+                or (in_stock and not offer.in_stock)
+            ):
                 continue
-            rows.append({
-                "sku": h.sku, "title": h.payload.get("title", ""),
-                "brand": h.payload.get("brand_display", ""), "score": round(h.score, 4),
-                "price": str(offer.price.amount), "currency": offer.price.currency,
-                "price_display": str(offer.price),
-                "availability": offer.stock.availability if offer.stock else "unknown",
-                "quantity": offer.stock.quantity if offer.stock else None,
-                "stock_synthetic": bool(offer.stock and offer.stock.synthetic),
-                "as_of": offer.as_of.isoformat(),
-            })
+            rows.append(
+                {
+                    "sku": h.sku,
+                    "title": h.payload.get("title", ""),
+                    "brand": h.payload.get("brand_display", ""),
+                    "score": round(h.score, 4),
+                    "price": str(offer.price.amount),
+                    "currency": offer.price.currency,
+                    "price_display": str(offer.price),
+                    "availability": offer.stock.availability if offer.stock else "unknown",
+                    "quantity": offer.stock.quantity if offer.stock else None,
+                    "stock_synthetic": bool(offer.stock and offer.stock.synthetic),
+                    "as_of": offer.as_of.isoformat(),
+                }
+            )
         return rows[:limit]
 
 
@@ -175,7 +242,9 @@ def eval_cmd(
     judgments: Annotated[Path, typer.Option(help="CSV with query,docid,final_rating")],
     mode: Annotated[str, typer.Option(help="hybrid | dense | bm25 | all")] = "all",
     k: Annotated[int, typer.Option(min=1, max=100)] = 10,
-    cache_dir: Annotated[Path | None, typer.Option(help="Index cache (default DATA_DIR/eval-cache)")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Index cache (default DATA_DIR/eval-cache)")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Index a catalog (cached by content hash) and score retrieval against human judgments."""
@@ -191,7 +260,9 @@ def eval_cmd(
     with progress_bar() as bar:
         task = bar.add_task("indexing catalog", total=None)
         retriever, closer = build_eval_index(
-            settings, catalog, cache_dir or settings.DATA_DIR / "eval-cache",
+            settings,
+            catalog,
+            cache_dir or settings.DATA_DIR / "eval-cache",
             progress=lambda n, total: bar.update(task, advance=n, total=total),
         )
     try:

@@ -1,4 +1,4 @@
-"""One pydantic-settings ``Settings`` (env prefix ``SHOPKEEPER_``); no settings at all = embedded defaults."""
+"""One pydantic-settings ``Settings`` (prefix ``SHOPKEEPER_``); no settings = embedded defaults."""
 
 from __future__ import annotations
 
@@ -27,17 +27,23 @@ class Settings(BaseSettings):
     TENANT: str = Field("demo", description="Default tenant (shop) for CLI and widget.")
 
     # System of record
-    SOR_URL: str = Field("", description="sqlite:///path.db or postgresql://... ; empty = SQLite in DATA_DIR")
+    SOR_URL: str = Field(
+        "", description="sqlite:///path.db or postgresql://... ; empty = SQLite in DATA_DIR"
+    )
     SOR_TIMEOUT_S: float = 0.5
     SOR_RETRIES: int = 1
 
     # Vector index
-    QDRANT_URL: str = Field("", description="Empty = embedded Qdrant Edge; http(s)://host:6333 = server")
+    QDRANT_URL: str = Field(
+        "", description="Empty = embedded Qdrant Edge; http(s)://host:6333 = server"
+    )
     QDRANT_API_KEY: SecretStr | None = None
     COLLECTION: str = "products"
 
     # Embedding
-    EMBEDDING_MODEL: str = Field("", description="sentence-transformers name or path; empty = bundled MiniLM")
+    EMBEDDING_MODEL: str = Field(
+        "", description="sentence-transformers name or path; empty = bundled MiniLM"
+    )
     EMBED_BATCH: int = 256
 
     # Retrieval tuning
@@ -69,8 +75,12 @@ class Settings(BaseSettings):
     LLM_TIMEOUT_S: float = 30.0
 
     # HTTP security
-    ASSIST_API_KEY_HASHES: list[str] = Field(default_factory=list, description="sha256 hex of agent keys")
-    INGEST_API_KEY_HASHES: list[str] = Field(default_factory=list, description="sha256 hex of ingest keys")
+    ASSIST_API_KEY_HASHES: list[str] = Field(
+        default_factory=list, description="sha256 hex of agent keys"
+    )
+    INGEST_API_KEY_HASHES: list[str] = Field(
+        default_factory=list, description="sha256 hex of ingest keys"
+    )
     CORS_ORIGINS: list[str] = Field(default_factory=list)
     RATE_LIMIT_PER_MIN: int = 120
     MAX_MESSAGE_CHARS: int = 2000

@@ -1,4 +1,4 @@
-"""Build the heavy clients once from ``Settings`` and hand them around (CLI, app lifespan, benches)."""
+"""Build the heavy clients once from ``Settings`` and hand them to the CLI, app and benches."""
 
 from __future__ import annotations
 
@@ -46,14 +46,19 @@ def build_index(settings: Settings, *, dense_size: int = 384) -> VectorIndex:
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     key = settings.QDRANT_API_KEY.get_secret_value() if settings.QDRANT_API_KEY else None
     index = open_index(
-        settings.QDRANT_URL, path=str(settings.index_path), collection=settings.COLLECTION, api_key=key
+        settings.QDRANT_URL,
+        path=str(settings.index_path),
+        collection=settings.COLLECTION,
+        api_key=key,
     )
     index.ensure_collection(dense_size)
     return index
 
 
 @asynccontextmanager
-async def services(settings: Settings, *, embedder: Embedder | None = None) -> AsyncIterator[Services]:
+async def services(
+    settings: Settings, *, embedder: Embedder | None = None
+) -> AsyncIterator[Services]:
     """Open the SoR and the index for the duration of a command or the app's lifespan."""
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     sor = open_sor(settings.sor_url)

@@ -40,8 +40,12 @@ async def run(n_skus: int, rounds: int) -> dict[str, object]:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(DATA_DIR=Path(tmp))
             async with services(settings, embedder=embedder) as svc:
-                first = await ingest_products(picked, tenant="bench", sor=svc.sor, writer=svc.writer)
-                again = await ingest_products(picked, tenant="bench", sor=svc.sor, writer=svc.writer)
+                first = await ingest_products(
+                    picked, tenant="bench", sor=svc.sor, writer=svc.writer
+                )
+                again = await ingest_products(
+                    picked, tenant="bench", sor=svc.sor, writer=svc.writer
+                )
                 assert again.embedded == 0, "re-ingest of an unchanged catalog must embed nothing"
         ingest.append(first.skus_per_second)
         reingest.append(again.skus_per_second)

@@ -17,9 +17,21 @@ from bench.common import ICECAT, JUDGMENTS, emit, summary_ms
 from ingestion.index.base import SearchFilter
 
 EXTRA = [
-    "wireless mouse", "hp 301 black ink", "usb c cable 2m", "27 inch monitor", "noise cancelling headphones",
-    "bluetooth keyboard", "laser printer toner", "32gb micro sd", "gaming headset", "laptop bag 15.6",
-    "logitech webcam", "external ssd 1tb", "hdmi to vga adapter", "ergonomic mouse", "canon ink cartridge",
+    "wireless mouse",
+    "hp 301 black ink",
+    "usb c cable 2m",
+    "27 inch monitor",
+    "noise cancelling headphones",
+    "bluetooth keyboard",
+    "laser printer toner",
+    "32gb micro sd",
+    "gaming headset",
+    "laptop bag 15.6",
+    "logitech webcam",
+    "external ssd 1tb",
+    "hdmi to vga adapter",
+    "ergonomic mouse",
+    "canon ink cartridge",
 ]
 FILTERS = [
     {"max_price": 30.0},
@@ -64,16 +76,18 @@ def main() -> None:
     finally:
         close()
     base, hyb = summary_ms(embed_only), summary_ms(plain)
-    emit({
-        "bench": "search",
-        "points": points,
-        "baseline_query_embedding_only": base,
-        "hybrid_no_filter": hyb,
-        "hybrid_with_filters": summary_ms(filtered),
-        "dense_only_no_filter": summary_ms(dense_only),
-        "hybrid_p50_vs_embedding_p50": round(hyb["p50_ms"] / base["p50_ms"], 2),
-        "goal_p50_ms": 20,
-    })
+    emit(
+        {
+            "bench": "search",
+            "points": points,
+            "baseline_query_embedding_only": base,
+            "hybrid_no_filter": hyb,
+            "hybrid_with_filters": summary_ms(filtered),
+            "dense_only_no_filter": summary_ms(dense_only),
+            "hybrid_p50_vs_embedding_p50": round(hyb["p50_ms"] / base["p50_ms"], 2),
+            "goal_p50_ms": 20,
+        }
+    )
 
 
 if __name__ == "__main__":

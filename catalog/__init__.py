@@ -1,1 +1,1 @@
-"""Catalog domain shared by ingestion, agents and the HTTP app: models, errors, the system of record."""
+"""Catalog domain shared by ingestion, agents and the HTTP app: models, errors, the SoR."""

@@ -1,19 +1,19 @@
 """Shopkeeper's exception tree, mapped to HTTP in one place (``app/errors.py``).
 
-    ShopkeeperError
-    ├── InvalidInput            bad request data: 400/422
-    │   ├── InvalidProduct      a catalog record that fails validation (file, line, reason)
-    │   ├── InvalidEvent        a change event that fails validation (goes to the DLQ)
-    │   ├── EmptyQuery
-    │   └── UnknownTenant       404
-    ├── NotFound                404 (a SKU, a thread)
-    ├── Forbidden               403 (another caller's thread)
-    ├── Unauthorized            401 (missing or bad API key)
-    ├── RateLimited             429 with Retry-After
-    └── ServiceUnavailable      503: a dependency is down; names the setting to fix
-        ├── IndexUnavailable    Qdrant (embedded or server)
-        ├── SorUnavailable      the system of record (SQLite/PostgreSQL)
-        └── CacheUnavailable    Redis
+ShopkeeperError
+├── InvalidInput            bad request data: 400/422
+│   ├── InvalidProduct      a catalog record that fails validation (file, line, reason)
+│   ├── InvalidEvent        a change event that fails validation (goes to the DLQ)
+│   ├── EmptyQuery
+│   └── UnknownTenant       404
+├── NotFound                404 (a SKU, a thread)
+├── Forbidden               403 (another caller's thread)
+├── Unauthorized            401 (missing or bad API key)
+├── RateLimited             429 with Retry-After
+└── ServiceUnavailable      503: a dependency is down; names the setting to fix
+    ├── IndexUnavailable    Qdrant (embedded or server)
+    ├── SorUnavailable      the system of record (SQLite/PostgreSQL)
+    └── CacheUnavailable    Redis
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ class InvalidProduct(InvalidInput):
     """One catalog record is malformed; the rest of the file still loads."""
 
     def __init__(self, reason: str, *, source: str = "", record: str | int | None = None) -> None:
-        where = f"{source}:{record}" if source and record is not None else source or str(record or "")
+        where = (
+            f"{source}:{record}" if source and record is not None else source or str(record or "")
+        )
         super().__init__(f"{where}: {reason}" if where else reason)
         self.reason = reason
         self.source = source

@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # ISO 4217 codes we accept. A closed list so a typo ("USS") is an error, not a new currency.
 CURRENCIES = frozenset(
-    "USD EUR GBP CAD AUD NZD JPY CHF SEK NOK DKK PLN CZK HUF INR CNY HKD SGD KRW BRL MXN ZAR".split()
+    {
+        *("USD", "EUR", "GBP", "CAD", "AUD", "NZD", "JPY", "CHF", "SEK", "NOK", "DKK"),
+        *("PLN", "CZK", "HUF", "INR", "CNY", "HKD", "SGD", "KRW", "BRL", "MXN", "ZAR"),
+    }
 )
 
 Availability = Literal["in_stock", "low_stock", "out_of_stock", "preorder", "discontinued"]

@@ -63,7 +63,9 @@ FACET_ATTRIBUTES = frozenset(
     }
 )
 # Never embedded: they are volatile or are codes that embedding models handle badly.
-VOLATILE_KEYS = frozenset({"price", "stock", "availability", "promotion", "promo", "discount", "sale"})
+VOLATILE_KEYS = frozenset(
+    {"price", "stock", "availability", "promotion", "promo", "discount", "sale"}
+)
 
 _COLOUR_SYNONYMS = {
     "gray": "grey",
@@ -144,8 +146,14 @@ def chunk_text(product: Product, sku: Sku) -> str:
         lines.append(f"Model: {sku.model_number}")
     if product.category:
         lines.append(f"Category: {product.category}")
+    # Sorted (colour first) because stores do not keep JSON key order (PostgreSQL jsonb, sorted
+    # dumps): the same SKU read back from the SoR must give the same text and hash.
     variant = [
-        f"{k}: {v}" for k, v in sku.variant_attributes.items() if v and not _is_volatile(k)
+        f"{k}: {v}"
+        for k, v in sorted(
+            sku.variant_attributes.items(), key=lambda kv: (kv[0] != "colour", kv[0])
+        )
+        if v and not _is_volatile(k)
     ]
     colour = _colour_of(product, sku)
     if colour and not any(k in ("colour", "color") for k in sku.variant_attributes):

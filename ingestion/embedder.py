@@ -28,7 +28,9 @@ def default_model_path() -> str:
 class Embedder:
     """Dense text embeddings; one instance per process, shared by ingestion and queries."""
 
-    def __init__(self, model: str = "", *, batch_size: int = 256, max_seq_length: int = 128) -> None:
+    def __init__(
+        self, model: str = "", *, batch_size: int = 256, max_seq_length: int = 128
+    ) -> None:
         self.model_name = model or default_model_path()
         self.model_id = model or DEFAULT_MODEL_ID
         self.batch_size = batch_size
@@ -48,7 +50,7 @@ class Embedder:
                     model = SentenceTransformer(self.model_name, device="cpu")
                 except Exception as exc:  # model missing, corrupt, or a hub name with no network
                     raise ServiceUnavailable(
-                        f"cannot load embedding model {self.model_name!r}: {exc.__class__.__name__}",
+                        f"cannot load embedding model {self.model_name!r}: {type(exc).__name__}",
                         setting="SHOPKEEPER_EMBEDDING_MODEL",
                     ) from exc
                 # Chunk texts are short; capping the sequence keeps the batch cost predictable.
@@ -59,7 +61,10 @@ class Embedder:
     @property
     def dim(self) -> int:
         model = self._load()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         return int(getter())
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:

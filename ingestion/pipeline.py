@@ -55,7 +55,9 @@ async def ingest_products(
     """
     started = time.perf_counter()
     report = IngestReport(tenant=tenant, products=len(products))
-    products = [p.model_copy(update={"tenant": tenant}) if p.tenant != tenant else p for p in products]
+    products = [
+        p.model_copy(update={"tenant": tenant}) if p.tenant != tenant else p for p in products
+    ]
     for start in range(0, len(products), 1000):
         await sor.upsert_products(products[start : start + 1000])
     versions = await sor.sku_versions(tenant)

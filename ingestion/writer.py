@@ -34,7 +34,7 @@ class WriteResult:
 
 
 class IndexWriter:
-    """Write chunks to the index; embedding is the expensive step, so it is skipped when possible."""
+    """Write chunks to the index; embedding is the costly step, so it is skipped when possible."""
 
     def __init__(self, index: VectorIndex, embedder: Embedder, bm25: Bm25Encoder) -> None:
         self.index = index

@@ -20,9 +20,9 @@ from ingestion.index.base import point_id
 
 MODEL = "test-model"
 BANNED = ("price", "stock", "promotion", "availability")
-words = st.text(alphabet=st.characters(whitelist_categories=("L", "Nd")), min_size=1, max_size=12).filter(
-    lambda w: not any(b in w.lower() for b in BANNED)
-)
+words = st.text(
+    alphabet=st.characters(whitelist_categories=("L", "Nd")), min_size=1, max_size=12
+).filter(lambda w: not any(b in w.lower() for b in BANNED))
 prices = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
 
 
@@ -74,8 +74,12 @@ def test_price_stock_promotion_never_in_text(product: Product) -> None:
 
 
 def test_volatile_attributes_are_dropped_from_text() -> None:
-    sku = Sku(sku="A1", variant_attributes={"promo price": "9.99", "colour": "Black"},
-              price=Money(amount=Decimal("19.99")), stock=Stock(quantity=3))
+    sku = Sku(
+        sku="A1",
+        variant_attributes={"promo price": "9.99", "colour": "Black"},
+        price=Money(amount=Decimal("19.99")),
+        stock=Stock(quantity=3),
+    )
     product = Product(product_id="p", title="Mouse", attributes={"price": "19.99"}, skus=[sku])
     chunk = chunk_sku(product, sku, model_id=MODEL)
     assert "9.99" not in chunk.text and "19.99" not in chunk.text
@@ -89,16 +93,25 @@ def test_point_id_is_uuid5_of_tenant_and_sku(product: Product) -> None:
         assert chunk.point_id == point_id(product.tenant, chunk.sku)
         assert uuid.UUID(chunk.point_id).version == 5
     other = product.model_copy(update={"tenant": product.tenant + "x"})
-    assert chunk_product(other, model_id=MODEL)[0].point_id != chunk_product(product, model_id=MODEL)[0].point_id
+    assert (
+        chunk_product(other, model_id=MODEL)[0].point_id
+        != chunk_product(product, model_id=MODEL)[0].point_id
+    )
 
 
 @given(products(), prices, st.integers(0, 999))
 @settings(max_examples=40, deadline=None)
-def test_hash_ignores_price_and_stock_but_follows_text(product: Product, price: Decimal, qty: int) -> None:
+def test_hash_ignores_price_and_stock_but_follows_text(
+    product: Product, price: Decimal, qty: int
+) -> None:
     before = chunk_product(product, model_id=MODEL)
     repriced = product.model_copy(
-        update={"skus": [s.model_copy(update={"price": Money(amount=price), "stock": Stock(quantity=qty)})
-                         for s in product.skus]}
+        update={
+            "skus": [
+                s.model_copy(update={"price": Money(amount=price), "stock": Stock(quantity=qty)})
+                for s in product.skus
+            ]
+        }
     )
     after = chunk_product(repriced, model_id=MODEL)
     assert [c.content_hash for c in before] == [c.content_hash for c in after]
@@ -125,11 +138,23 @@ def test_text_is_labelled_and_description_bounded(product: Product) -> None:
 
 
 def test_payload_carries_filter_fields() -> None:
-    sku = Sku(sku="X9", model_number="CF-226X", ean=["0889894813253"],
-              variant_attributes={"colour": "Gray, Black"},
-              price=Money(amount=Decimal("12.50")), stock=Stock(quantity=0, availability="out_of_stock"))
-    product = Product(tenant="t1", product_id="p9", brand="HP", title="HP 26X toner",
-                      category="Toner cartridge", attributes={"type": "Original"}, skus=[sku])
+    sku = Sku(
+        sku="X9",
+        model_number="CF-226X",
+        ean=["0889894813253"],
+        variant_attributes={"colour": "Gray, Black"},
+        price=Money(amount=Decimal("12.50")),
+        stock=Stock(quantity=0, availability="out_of_stock"),
+    )
+    product = Product(
+        tenant="t1",
+        product_id="p9",
+        brand="HP",
+        title="HP 26X toner",
+        category="Toner cartridge",
+        attributes={"type": "Original"},
+        skus=[sku],
+    )
     p = chunk_sku(product, sku, model_id=MODEL, version=42).payload
     assert p["tenant"] == "t1" and p["sku"] == "X9" and p["product_id"] == "p9"
     assert p["brand"] == "hp" and p["brand_display"] == "HP"
@@ -147,3 +172,22 @@ def test_normalisers() -> None:
     assert normalise_colours(None) == []
     assert normalise_model(" HP 301 ") == "hp301"
     assert normalise_model("CF-226X/26X") == "cf226x26x"
+
+
+def test_text_does_not_depend_on_attribute_order() -> None:
+    """A SKU read back from the SoR (JSON key order not kept) must hash the same."""
+
+    def make(attrs: dict[str, str]) -> str:
+        sku = Sku(
+            sku="A",
+            variant_attributes=attrs,
+            price=Money(amount=Decimal("1")),
+            stock=Stock(quantity=1),
+        )
+        return chunk_sku(
+            Product(product_id="p", title="T", skus=[sku]), sku, model_id=MODEL
+        ).content_hash
+
+    assert make({"weight": "270", "colour": "Black", "form factor": "Ambidextrous"}) == make(
+        {"colour": "Black", "form factor": "Ambidextrous", "weight": "270"}
+    )

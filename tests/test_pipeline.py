@@ -18,9 +18,18 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 def make(sku: str, title: str, price: str = "10.00", qty: int = 5, **kw: object) -> Product:
     return Product(
-        product_id=f"p-{sku}", brand="Acme", title=title, description="A test product.",
-        skus=[Sku(sku=sku, model_number=f"AC-{sku}", price=Money(amount=Decimal(price)),
-                  stock=Stock(quantity=qty))],
+        product_id=f"p-{sku}",
+        brand="Acme",
+        title=title,
+        description="A test product.",
+        skus=[
+            Sku(
+                sku=sku,
+                model_number=f"AC-{sku}",
+                price=Money(amount=Decimal(price)),
+                stock=Stock(quantity=qty),
+            )
+        ],
         **kw,  # type: ignore[arg-type]
     )
 
@@ -61,7 +70,9 @@ async def test_ingest_is_idempotent_and_embeds_only_changes(tmp_path: Path, embe
 async def test_prune_deletes_skus_the_file_no_longer_lists(tmp_path: Path, embedder) -> None:
     async with services(Settings(DATA_DIR=tmp_path), embedder=embedder) as svc:
         await ingest_products(CATALOG, tenant="t", sor=svc.sor, writer=svc.writer)
-        report = await ingest_products(CATALOG[:2], tenant="t", sor=svc.sor, writer=svc.writer, prune=True)
+        report = await ingest_products(
+            CATALOG[:2], tenant="t", sor=svc.sor, writer=svc.writer, prune=True
+        )
         assert report.deleted == 2
         assert svc.index.count("t") == 2
         assert set(await svc.sor.get_offers("t", ["m1", "k1", "c1"])) == {"m1"}

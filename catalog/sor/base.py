@@ -96,15 +96,16 @@ class SystemOfRecord(Protocol):
         """Give leased rows back (attempts + 1) after a failed apply."""
 
     async def wait_for_changes(self, timeout: float) -> None:
-        """Return when new outbox rows may exist (LISTEN/NOTIFY on PostgreSQL, polling on SQLite)."""
+        """Return when new outbox rows may exist (LISTEN/NOTIFY on PostgreSQL, polls on SQLite)."""
 
     async def pending_changes(self) -> int: ...
 
     async def oldest_pending_at(self) -> datetime | None: ...
 
     # -- dead-letter queue ------------------------------------------------------------------
-    async def dead_letter(self, source: str, event: dict[str, Any], reason: str, attempts: int) -> int:
-        ...
+    async def dead_letter(
+        self, source: str, event: dict[str, Any], reason: str, attempts: int
+    ) -> int: ...
 
     async def list_dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
 

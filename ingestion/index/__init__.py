@@ -1,4 +1,4 @@
-"""The vector index: one small interface, an embedded Qdrant Edge backend and a Qdrant server backend."""
+"""The vector index: one small interface, an embedded Qdrant Edge and a Qdrant server backend."""
 
 from ingestion.index.base import (
     DENSE,

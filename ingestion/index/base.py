@@ -120,7 +120,11 @@ class VectorIndex(Protocol):
         """Dense-only, sparse-only, or both prefetched with the same filter and fused by RRF."""
 
     def lookup(
-        self, tenant: str, *, skus: Sequence[str] = (), model_numbers: Sequence[str] = (),
+        self,
+        tenant: str,
+        *,
+        skus: Sequence[str] = (),
+        model_numbers: Sequence[str] = (),
         eans: Sequence[str] = (),
     ) -> list[Hit]:
         """Exact match on SKU, model number (normalised) or EAN."""
