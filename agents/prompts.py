@@ -12,6 +12,10 @@ LIVE_DOWN = (
     "I couldn't reach the live price and stock system just now, so I'm not quoting any "
     "figures: live price unavailable, live stock unavailable."
 )
+LIVE_DOWN_CACHED = (
+    "I couldn't reach the live price system just now, so I'm not quoting prices (live price "
+    "unavailable); the stock figures are from our stock cache, at most {ttl} old."
+)
 LIVE_DOWN_BOUNDS = " I also couldn't check your price limit against live prices."
 SYNTHETIC = " (Stock figures in this demo catalog are synthetic.)"
 

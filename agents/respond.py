@@ -152,7 +152,10 @@ def write(state: State, shown: list[Candidate]) -> str:
         intent = "search"
     text = WRITERS[intent](state, shown)
     if shown and state.live == "unavailable":
-        text += " " + prompts.LIVE_DOWN
+        cached = any((o := state.offers.get(x["sku"])) and o["quantity"] is not None
+                     for x in shown)
+        text += " " + (prompts.LIVE_DOWN_CACHED.format(ttl="a few seconds") if cached
+                       else prompts.LIVE_DOWN)
         c = state.constraints
         if c["max_price"] is not None or c["min_price"] is not None:
             text += prompts.LIVE_DOWN_BOUNDS
