@@ -31,9 +31,10 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,6 +47,7 @@ from catalog.errors import InvalidInput, ServiceUnavailable
 from catalog.models import Product, Sku
 from ingestion.backoff import backoff_delay
 from ingestion.chunker import Chunk, chunk_sku
+from ingestion.coalesce import Coalescer
 from ingestion.events import ChangeEvent, describe
 from ingestion.flusher import GroupFlusher
 from ingestion.index.base import IndexedState, IndexPoint
@@ -60,7 +62,7 @@ SourceName = Literal["outbox", "kafka"]
 POISON: tuple[type[BaseException], ...] = (
     InvalidInput, ValidationError, ValueError, TypeError, KeyError, ArithmeticError,
 )
-DEFAULT_PARTITIONS = 4
+DEFAULT_PARTITIONS = 8
 HWM_ENTRIES = 100_000
 # Edge's flush() holds the GIL for its whole run (10-400 ms, disk-bound), stalling the event
 # loop; group commit with this minimum spacing bounds that cost (writes are visible at once,
@@ -100,6 +102,8 @@ class _Plan:
     chunks: dict[str, list[tuple[Chunk, list[_Item]]]] = field(default_factory=dict)
     states: dict[str, dict[str, IndexedState]] = field(default_factory=dict)
     deletes: dict[str, list[tuple[str, list[_Item]]]] = field(default_factory=dict)
+    embed_chunks: list[Chunk] = field(default_factory=list)
+    embedding: asyncio.Future[list[IndexPoint]] | None = None
 
 
 class ChangeWorker:
@@ -133,6 +137,11 @@ class ChangeWorker:
         self._write_status_file = write_status
         self._warm_model = warm_model
         self._flusher = GroupFlusher(services.index.flush, min_interval=flush_interval)
+        self._embedder: Coalescer[Chunk, IndexPoint] = Coalescer(
+            services.writer.embed, max_batch=settings.EMBED_BATCH
+        )
+        self._writing: dict[tuple[str, str], asyncio.Task[None]] = {}  # SKUs being embedded
+        self._background: set[asyncio.Task[None]] = set()
         self._rng = random.Random()
         self._queues: list[asyncio.Queue[_Item]] = []
         self._tasks: list[asyncio.Task[Any]] = []
@@ -142,8 +151,8 @@ class ChangeWorker:
         self._stopping: asyncio.Event | None = None
         self._closed = False
         self._write_lock: asyncio.Lock | None = None
-        self._embed_lock: asyncio.Lock | None = None
         self._hwm: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._unflushed: dict[tuple[str, str], int] = {}  # (tenant, sku) -> flush generation
         self._counts: dict[str, int] = dict.fromkeys(
             ("applied", "skipped_stale", "skipped_unchanged", "dead_lettered", "retries"), 0
         )
@@ -171,7 +180,6 @@ class ChangeWorker:
         self._idle.set()
         self._stopping = asyncio.Event()
         self._write_lock = asyncio.Lock()
-        self._embed_lock = asyncio.Lock()
         self._started_at = datetime.now(UTC)
         per_partition = max(1, self.queue_capacity // self.n_partitions)
         self._queues = [asyncio.Queue(per_partition) for _ in range(self.n_partitions)]
@@ -205,9 +213,10 @@ class ChangeWorker:
                         "outbox leases expire and they are redelivered",
                         timeout, len(self._pending))
         self._closed = True
-        for task in [*self._source_tasks, *self._tasks]:
+        for task in [*self._source_tasks, *self._tasks, *self._background]:
             task.cancel()
-        await asyncio.gather(*self._source_tasks, *self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._source_tasks, *self._tasks, *self._background,
+                             return_exceptions=True)
         self._source_tasks, self._tasks = [], []
         self._write_status(final=True)
         log.info("change worker stopped")
@@ -354,13 +363,18 @@ class ChangeWorker:
                 for item in batch:
                     self._resolve(item, exc)
 
-    async def _run_batch(self, items: list[_Item]) -> None:
-        """Apply with retries; on a poison error or exhausted retries, isolate each item."""
+    async def _run_batch(self, items: list[_Item], *, inline: bool = False) -> None:
+        """Apply with retries; on a poison error or exhausted retries, isolate each item.
+
+        Embedding normally continues in the background (``_complete``) so the partition moves
+        on; ``inline`` (used for retries) waits for it here.
+        """
+        await self._after_pending_writes(items)
         tries = 0
         while True:
             tries += 1
             try:
-                plan = await self._apply(items)
+                plan = await self._apply(items, inline=inline)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -368,19 +382,69 @@ class ChangeWorker:
                     item.attempts += 1
                 if len(items) > 1 and (is_poison(exc) or tries >= self.max_attempts):
                     for item in items:
-                        await self._run_batch([item])
+                        await self._run_batch([item], inline=True)
                     return
                 if len(items) == 1 and (is_poison(exc) or items[0].attempts >= self.max_attempts):
                     await self._dead_letter(items[0], exc)
                     return
                 self._count("retries")
                 log.warning("change batch failed (try %d), retrying: %s", tries, reason_of(exc))
-                await asyncio.sleep(backoff_delay(tries, rng=self._rng))
+                attempt = max(tries, *(i.attempts for i in items))
+                await asyncio.sleep(backoff_delay(attempt, rng=self._rng))
                 continue
+            break
+        if plan.embedding is None:
             await self._finish(items, plan)
             return
+        keys = {(c.tenant, c.sku) for c in plan.embed_chunks}
+        waiting = [i for i in items if (i.event.tenant, i.event.sku) in keys]
+        await self._finish([i for i in items if (i.event.tenant, i.event.sku) not in keys], plan)
+        task = asyncio.get_running_loop().create_task(self._complete(waiting, plan, keys))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        for key in keys:
+            self._writing[key] = task
 
-    async def _apply(self, items: list[_Item]) -> _Plan:
+    async def _after_pending_writes(self, items: list[_Item]) -> None:
+        """Per-SKU order across the background embedding: a SKU's next event waits for it."""
+        current = asyncio.current_task()
+        pending = {self._writing[k] for k in ((i.event.tenant, i.event.sku or "") for i in items)
+                   if k in self._writing and self._writing[k] is not current}
+        if pending:
+            await asyncio.wait(pending)
+
+    async def _complete(self, items: list[_Item], plan: _Plan, keys: set[tuple[str, str]]) -> None:
+        """Write the embedded points once the model is done; retry inline if it failed."""
+        assert plan.embedding is not None
+        try:
+            try:
+                self._store_embedded(plan, await plan.embedding)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the model or the index write failed: the retry path
+                log.warning("embedded write failed, retrying %d change(s): %s",
+                            len(items), reason_of(exc))
+                for item in items:
+                    item.attempts += 1
+                self._count("retries")
+                attempt = max(i.attempts for i in items)
+                await asyncio.sleep(backoff_delay(attempt, rng=self._rng))
+                await self._run_batch(items, inline=True)
+                return
+            await self._finish(items, plan)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must not leave the items hanging
+            log.exception("unexpected error completing embedded changes")
+            for item in items:
+                self._resolve(item, exc)
+        finally:
+            current = asyncio.current_task()
+            for key in keys:
+                if self._writing.get(key) is current:
+                    del self._writing[key]
+
+    async def _apply(self, items: list[_Item], *, inline: bool = False) -> _Plan:
         """Re-read every SKU of the batch from the SoR, write what differs, mark the index dirty."""
         plan = _Plan()
         groups: dict[str, dict[str, list[_Item]]] = {}
@@ -390,7 +454,7 @@ class ChangeWorker:
             groups.setdefault(ev.tenant, {}).setdefault(ev.sku, []).append(item)
         for tenant, by_sku in groups.items():
             await self._plan_tenant(tenant, by_sku, plan)
-        await self._write_plan(plan)
+        await self._write_plan(plan, inline=inline)
         return plan
 
     async def _plan_tenant(self, tenant: str, by_sku: dict[str, list[_Item]], plan: _Plan) -> None:
@@ -446,9 +510,8 @@ class ChangeWorker:
         else:
             plan.deletes.setdefault(tenant, []).append((sku, group))
 
-    async def _write_plan(self, plan: _Plan) -> None:
-        """Embed (in a thread) what changed, then write points, payload patches and deletes."""
-        assert self._embed_lock is not None
+    async def _write_plan(self, plan: _Plan, *, inline: bool) -> None:
+        """Write price/stock patches and deletes now; embed what changed (off the loop)."""
         writer = self.services.writer
         to_embed: list[Chunk] = []
         payload_only: list[Chunk] = []
@@ -456,28 +519,52 @@ class ChangeWorker:
             embed, patch, _ = writer.plan([c for c, _ in pairs], plan.states[tenant])
             to_embed += embed
             payload_only += patch
-        points: list[IndexPoint] = []
-        if to_embed:
-            async with self._embed_lock:
-                points = await asyncio.to_thread(writer.embed, to_embed)
-        wrote = bool(points or payload_only)
-        writer.apply(points, payload_only)
+        writer.apply([], payload_only)
         for tenant, dels in plan.deletes.items():
             self.services.index.delete(tenant, [sku for sku, _ in dels])
-            wrote = True
-        if wrote:
-            self._flusher.mark_dirty()
-        changed = {(c.tenant, c.sku) for c in (*to_embed, *payload_only)}
+        quick = {(c.tenant, c.sku) for c in payload_only}
+        quick.update((t, sku) for t, dels in plan.deletes.items() for sku, _ in dels)
+        self._written(quick)
+        self._mark_all(plan, quick, "applied")
+        embedding = {(c.tenant, c.sku) for c in to_embed}
+        self._mark_all(plan, None, "skipped_unchanged", exclude=embedding)
+        if to_embed:
+            plan.embed_chunks = to_embed
+            plan.embedding = self._embedder.submit(to_embed)
+            if inline:
+                self._store_embedded(plan, await plan.embedding)
+                plan.embedding = None
+
+    def _store_embedded(self, plan: _Plan, points: list[IndexPoint]) -> None:
+        """Upsert freshly embedded points (on the loop: no other write to them can interleave)."""
+        self.services.writer.apply(points, [])
+        keys = {(c.tenant, c.sku) for c in plan.embed_chunks}
+        self._written(keys)
+        self._mark_all(plan, keys, "applied")
+
+    def _written(self, keys: set[tuple[str, str]]) -> None:
+        """Record which flush makes these SKUs' writes durable (their events wait for it)."""
+        if keys:
+            generation = self._flusher.mark_dirty()
+            for key in keys:
+                self._unflushed[key] = generation
+
+    def _mark_all(
+        self, plan: _Plan, keys: set[tuple[str, str]] | None, outcome: Outcome,
+        *, exclude: Collection[tuple[str, str]] = (),
+    ) -> None:
+        """Give ``outcome`` to the planned SKUs in ``keys`` (all still undecided when None)."""
         now = datetime.now(UTC)
-        for tenant, pairs in plan.chunks.items():
-            for chunk, group in pairs:
-                outcome: Outcome = (
-                    "applied" if (tenant, chunk.sku) in changed else "skipped_unchanged"
-                )
+        groups = [(t, c.sku, g) for t, pairs in plan.chunks.items() for c, g in pairs]
+        groups += [(t, sku, g) for t, dels in plan.deletes.items() for sku, g in dels]
+        for tenant, sku, group in groups:
+            if (tenant, sku) in exclude:
+                continue
+            if keys is None:
+                if id(group[0]) not in plan.outcomes:
+                    self._mark(group, outcome, now, plan)
+            elif (tenant, sku) in keys:
                 self._mark(group, outcome, now, plan)
-        for dels in plan.deletes.values():
-            for _, group in dels:
-                self._mark(group, "applied", now, plan)
 
     def _mark(self, group: list[_Item], outcome: Outcome, now: datetime, plan: _Plan) -> None:
         for item in group:
@@ -496,16 +583,20 @@ class ChangeWorker:
                 await self._dead_letter(item, outcome)
             else:
                 done.append((item, outcome))
-        if not done:
-            return
-        durable = self._flusher.request()
+        # Each item waits for the flush covering its SKU's last write, and for nothing else:
+        # a stale or unchanged event of an already durable SKU is acked at once.
+        by_generation: dict[int, list[tuple[_Item, Outcome]]] = {}
+        for item, outcome in done:
+            key = (item.event.tenant, item.event.sku or "")
+            generation = self._unflushed.get(key, 0)
+            by_generation.setdefault(generation, []).append((item, outcome))
+        for generation, group in by_generation.items():
+            self._flusher.wait_for(generation).add_done_callback(partial(self._settle, group))
 
-        def settle(fut: asyncio.Future[None]) -> None:
-            error = None if fut.cancelled() else fut.exception()
-            for item, outcome in done:
-                self._resolve(item, error or outcome)
-
-        durable.add_done_callback(settle)
+    def _settle(self, group: list[tuple[_Item, Outcome]], durable: asyncio.Future[None]) -> None:
+        error = None if durable.cancelled() else durable.exception()
+        for item, outcome in group:
+            self._resolve(item, error or outcome)
 
     # -- outcomes -------------------------------------------------------------------------------
     def _forget(self, item: _Item) -> None:
@@ -592,6 +683,8 @@ class ChangeWorker:
             "outbox_pending": self._outbox_pending,
             "dlq_size": self._dlq_size,
             "flushes": self._flusher.flushes,
+            "flush_seconds": round(self._flusher.seconds, 3),
+            "flush_longest_ms": round(self._flusher.longest * 1000, 1),
             **self._counts,
             "started_at": self._started_at.isoformat() if self._started_at else None,
             "last_applied_at": self._last_applied_at.isoformat() if self._last_applied_at else None,
@@ -610,6 +703,8 @@ class ChangeWorker:
                 )
             except Exception as exc:  # status is best effort; the SoR may be briefly away
                 log.debug("status refresh failed: %s", exc)
+            durable = self._flusher.durable
+            self._unflushed = {k: g for k, g in self._unflushed.items() if g > durable}
             self._write_status()
             await asyncio.sleep(every)
 

@@ -395,3 +395,59 @@ async def test_stats_and_status_file(svc: Services, tmp_path: Path) -> None:
     import json
 
     assert json.loads(status.read_text())["running"] is False
+
+
+# -- embedding in the background ---------------------------------------------------------------
+async def test_price_changes_do_not_wait_for_a_slow_embedding(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(delay=1.0)
+    async with stack(tmp_path, embedder=embedder) as svc:
+        await svc.sor.upsert_products([product(1), product(2)])
+        worker = make_worker(svc, tmp_path, partitions=1)  # same partition on purpose
+        await worker.start()
+        await asyncio.gather(*await worker.submit([note("S2", 1)]))  # indexed, then re-priced
+        await svc.sor.upsert_products([product(1, title="Renamed"), product(2, price="3.00")])
+        started = time.perf_counter()
+        [content, price] = await worker.submit([note("S1", 10), note("S2", 11, op="price")])
+        await asyncio.wait_for(price, 5)
+        price_done = time.perf_counter() - started
+        assert not content.done()  # still embedding
+        assert await content == "applied"
+        await worker.stop()
+        assert price_done < 0.9, price_done
+        assert svc.index.states(TENANT, ["S2"])["S2"].price == 3.0
+
+
+async def test_a_delete_after_a_pending_embedding_leaves_no_ghost(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(delay=0.5)
+    async with stack(tmp_path, embedder=embedder) as svc:
+        await svc.sor.upsert_products([product(1)])
+        worker = make_worker(svc, tmp_path, partitions=1, WORKER_BATCH_MS=1)
+        await worker.start()
+        [create] = await worker.submit([note("S1", 1, source="kafka")])  # embedding starts
+        await asyncio.sleep(0.05)
+        await svc.sor.delete_sku(TENANT, "S1")
+        [delete] = await worker.submit([note("S1", 2, op="delete", source="kafka")])
+        assert await create == "applied"
+        assert await delete == "applied"  # it waited for the create's write, then removed it
+        await worker.stop()
+        assert svc.index.count(TENANT) == 0
+
+
+async def test_concurrent_embedding_requests_share_one_model_call() -> None:
+    from ingestion.coalesce import Coalescer
+
+    calls: list[list[int]] = []
+
+    def double(xs: Any) -> list[int]:
+        time.sleep(0.05)
+        calls.append(list(xs))
+        return [2 * x for x in xs]
+
+    c: Coalescer[int, int] = Coalescer(double, max_batch=5)
+    futures = [c.submit([i, i + 100]) for i in range(4)]
+    results = await asyncio.gather(*futures)
+    assert results == [[2 * i, 2 * i + 200] for i in range(4)]
+    # Four requests of two items waiting together: two model calls of four (max_batch 5).
+    assert [len(b) for b in calls] == [4, 4]
+    late = c.submit([7])
+    assert await late == [14] and len(calls) == 3
