@@ -118,7 +118,7 @@ def build_eval_index(
     files = sorted(catalog_dir.glob("products_part*.json.gz"))
     if not files:
         raise ValueError(f"{catalog_dir}: no products_part*.json.gz files")
-    embedder = build_embedder(settings)
+    embedder = build_embedder(settings, bulk=True)
     cache = cache_root / catalog_hash(files)
     cache.mkdir(parents=True, exist_ok=True)
     index = EdgeIndex(str(cache / "qdrant"))

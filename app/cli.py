@@ -104,10 +104,10 @@ def ingest(
 
 
 async def _ingest(settings: Settings, products: list[Any], tenant: str, prune: bool) -> Any:
-    from app.wiring import services
+    from app.wiring import build_embedder, services
     from ingestion.pipeline import ingest_products
 
-    async with services(settings) as svc:
+    async with services(settings, embedder=build_embedder(settings, bulk=True)) as svc:
         with progress_bar() as bar:
             task = bar.add_task("indexing SKUs", total=sum(len(p.skus) for p in products))
             return await ingest_products(

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         "", description="sentence-transformers name or path; empty = bundled MiniLM"
     )
     EMBED_BATCH: int = 256
+    # Torch threads for serving processes. One: a query then takes ~25 ms even while the worker
+    # embeds a batch; with two OpenMP threads on 2 busy cores it took ~300 ms (bench/search.py).
+    EMBED_THREADS: int = 1
 
     # Retrieval tuning
     # (dense, bm25) RRF weights. BM25 counts double: shoppers type product words and model

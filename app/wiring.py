@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -38,8 +39,10 @@ class Services:
         )
 
 
-def build_embedder(settings: Settings) -> Embedder:
-    return Embedder(settings.EMBEDDING_MODEL, batch_size=settings.EMBED_BATCH)
+def build_embedder(settings: Settings, *, bulk: bool = False) -> Embedder:
+    """The embedder; ``bulk`` (ingest, eval) uses every core, serving uses ``EMBED_THREADS``."""
+    threads = (os.cpu_count() or 1) if bulk else settings.EMBED_THREADS
+    return Embedder(settings.EMBEDDING_MODEL, batch_size=settings.EMBED_BATCH, threads=threads)
 
 
 def build_index(settings: Settings, *, dense_size: int = 384) -> VectorIndex:

@@ -29,7 +29,7 @@ async def run(n_skus: int, rounds: int) -> dict[str, object]:
             break
         picked.append(p)
         count += len(p.skus)
-    embedder = build_embedder(Settings())
+    embedder = build_embedder(Settings(), bulk=True)
     texts = [c.text for c in chunk_products(picked, model_id=embedder.model_id)]
     embedder.embed_documents(texts[:64])  # warm the model: both sides measure steady state
     raw, ingest, reingest = [], [], []

@@ -51,6 +51,7 @@ def main() -> None:
     retriever, close = build_eval_index(settings, args.catalog, settings.DATA_DIR / "eval-cache")
     queries = sorted(load_judgments(args.judgments)) + EXTRA
     embedder = retriever.embedder
+    embedder.set_threads(settings.EMBED_THREADS)  # measure as the server runs: serving threads
     embedder.embed_query("warm up", cache=False)
     retriever.embedder.embed_query = (  # type: ignore[method-assign]
         lambda text, cache=True, _e=embedder.embed_query: _e(text, cache=False)

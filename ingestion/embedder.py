@@ -29,12 +29,18 @@ class Embedder:
     """Dense text embeddings; one instance per process, shared by ingestion and queries."""
 
     def __init__(
-        self, model: str = "", *, batch_size: int = 256, max_seq_length: int = 128
+        self,
+        model: str = "",
+        *,
+        batch_size: int = 256,
+        max_seq_length: int = 128,
+        threads: int = 0,
     ) -> None:
         self.model_name = model or default_model_path()
         self.model_id = model or DEFAULT_MODEL_ID
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
+        self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
         self._query_cache = lru_cache(maxsize=4096)(self._encode_query)
@@ -45,7 +51,11 @@ class Embedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 try:
+                    import torch
                     from sentence_transformers import SentenceTransformer
+
+                    if self.threads > 0:  # process-wide: torch has one intra-op pool
+                        torch.set_num_threads(self.threads)
 
                     model = SentenceTransformer(self.model_name, device="cpu")
                 except Exception as exc:  # model missing, corrupt, or a hub name with no network
@@ -57,6 +67,13 @@ class Embedder:
                 model.max_seq_length = min(model.max_seq_length or 512, self.max_seq_length)
                 self._model = model
         return self._model
+
+    def set_threads(self, threads: int) -> None:
+        """Switch between bulk (all cores) and serving (few threads) once the bulk work is done."""
+        import torch
+
+        self.threads = threads
+        torch.set_num_threads(threads)
 
     @property
     def dim(self) -> int:
