@@ -44,6 +44,8 @@ def colour_match(cand: Candidate, colours: list[str]) -> bool | None:
 
 def facet_match(cand: Candidate, facets: list[str]) -> tuple[int, bool]:
     """(how many attribute wishes the SKU shows, whether its data contradicts a strict one)."""
+    if not facets:
+        return 0, False
     hits, conflict = 0, False
     title = words(cand["title"])
     own = {f.split("=", 1)[0]: words(f.split("=", 1)[1]) for f in cand["facets"]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -91,7 +90,6 @@ def find(retriever: Retriever, tenant: str, state: State, limit: int) -> list[Ca
 async def retrieve(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     """Candidates for this turn; the embedder and the embedded index block, so use a thread."""
     cfg = runtime.context.cfg
-    found = await asyncio.to_thread(
-        find, runtime.context.deps.retriever, cfg.tenant, state, cfg.candidate_limit
-    )
+    deps = runtime.context.deps
+    found = await deps.blocking(find, deps.retriever, cfg.tenant, state, cfg.candidate_limit)
     return {"candidates": found, "retry": False}

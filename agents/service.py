@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import AsyncExitStack
-from typing import Any, cast
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
@@ -24,6 +24,7 @@ from agents.evidence import evidence
 from agents.graph import build_graph
 from agents.live import LiveLookup, StockCache
 from agents.llm import chat_model
+from agents.runner import GraphRun, PendingWrites
 from agents.schemas import AgentEvent, AgentRequest, Answer
 from agents.state import InputState, State
 from agents.vocabulary import VocabularyCache
@@ -44,6 +45,7 @@ class ShoppingAgent:
         self._graph = graph
         self._stateless = stateless
         self._stack = stack
+        self._writes = PendingWrites()
 
     @classmethod
     async def create(cls, services: Services, settings: Settings, *, llm: Any = None
@@ -76,7 +78,9 @@ class ShoppingAgent:
         return cls(deps, build_graph(saver), build_graph(None), stack)
 
     async def aclose(self) -> None:
+        await self._writes.settle()
         await self._stack.aclose()
+        self.deps.pool.shutdown(wait=False, cancel_futures=True)
 
     def _config(self, req: AgentRequest, thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id, "tenant": req.tenant,
@@ -90,28 +94,36 @@ class ShoppingAgent:
         request_id = uuid.uuid4().hex
         yield AgentEvent(type="meta", data={"thread_id": thread_id, "request_id": request_id,
                                             "mode": req.mode, "tenant": req.tenant})
-        graph = self._stateless if req.mode == "query" else self._graph
+        stateless = req.mode == "query"
         values: dict[str, Any] = {}
         trace: list[dict[str, Any]] = []
         config = self._config(req, thread_id)
         context = Context(self.deps, Configuration.from_runnable_config(config))
-        run = cast(AsyncGenerator[dict[str, Any], None], graph.astream(
-            InputState(message=req.message, history=req.history), config, context=context,
-            stream_mode="updates", durability="exit"))
+        await self._writes.settle(thread_id)  # the previous turn's checkpoint, if still saving
+        inp = InputState(message=req.message, history=req.history)
+        run = GraphRun(self._stateless.astream(inp, config, context=context, stream_mode="updates")
+                       if stateless else self._graph.astream(
+                           inp, config, context=context, stream_mode="updates", durability="exit"))
+        finished = False
         try:
-            async for chunk in run:
-                for node, update in chunk.items():
-                    now = time.perf_counter()
-                    step = events.status(node, (now - last) * 1000, update or {})
-                    last = now
-                    trace.append(step.data)
-                    values.update(update or {})
-                    yield step
-                    if node == "respond":
-                        yield AgentEvent(type="products", data={
-                            "products": values["cards"], "comparison": values.get("comparison")})
+            async for node, update, now in run.updates():
+                step = events.status(node, (now - last) * 1000, update)
+                last = now
+                trace.append(step.data)
+                values.update(update)
+                yield step
+                if node == "respond":
+                    yield AgentEvent(type="products", data={
+                        "products": values["cards"], "comparison": values.get("comparison")})
+                if node in ("respond", "verify") and "final" in update:
+                    # The last node has spoken: answer now, save the thread meanwhile.
+                    finished = True
+                    break
         finally:
-            await run.aclose()  # consumer gone or failed: cancel whatever node is still running
+            if finished:
+                self._writes.keep(thread_id, run.task)
+            else:  # consumer gone or run failed: cancel whatever node is still running
+                await run.cancel()
         for token in events.tokens(values.get("final", "")):
             yield token
         done: dict[str, Any] = {
@@ -148,6 +160,7 @@ class ShoppingAgent:
 
     async def history(self, thread_id: str, user_id: str) -> list[dict[str, Any]]:
         """The thread's messages, for its owner only (NotFound / Forbidden otherwise)."""
+        await self._writes.settle(thread_id)
         snapshot = await self._graph.aget_state({"configurable": {"thread_id": thread_id}})
         values = snapshot.values or {}
         if not values.get("owner"):

@@ -49,3 +49,28 @@ def find_terms(text: str, vocab: Vocabulary) -> Terms:
             out.free.append(tokens[i])
             i += 1
     return out
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOP = _wordset(
+    "a an the i im me my we our you your it its is are am be was do does did have has had any "
+    "some show find want need needs looking look search please can could would like get buy "
+    "to of in on at by and or for with without what which how about one ones that thats this "
+    "these those there s t there here give tell know see now just also only really very much "
+    "many more most well ok okay hi hello hey thanks thank sell sold got us available "
+    "availability stock stocked left"
+)
+# Words that carry no product meaning: a message made only of these is too vague to search.
+VAGUE = _wordset(
+    "something anything nice good great cool best better new thing things stuff item items "
+    "product products gift present recommend recommendation suggest suggestion help idea "
+    "ideas option options else whatever cheap"
+)
+
+
+def content(tokens: list[str]) -> list[str]:
+    """The words worth sending to retrieval."""
+    return [w for w in tokens if w not in STOP and (len(w) > 1 or w.isdigit())]

@@ -6,7 +6,6 @@ figures against exactly what it was shown. Catalog text goes back as quoted data
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -82,7 +81,7 @@ class ToolBox:
         c["max_price"], c["min_price"], c["in_stock"] = max_price, min_price, in_stock
         c["brands"] = [brand.lower()] if brand else []
         probe = State(message=query, query=query, constraints=c)
-        found = await asyncio.to_thread(find, self.deps.retriever, self.tenant, probe, 15)
+        found = await self.deps.blocking(find, self.deps.retriever, self.tenant, probe, 15)
         offers = await self._offers([x["sku"] for x in found])
         rows = []
         for x in found:
@@ -106,8 +105,8 @@ class ToolBox:
         skus = list(dict.fromkeys(skus))[:3]
         missing = [s for s in skus if s not in self.known]
         if missing:
-            hits = await asyncio.to_thread(self.deps.retriever.index.lookup, self.tenant,
-                                           skus=missing)
+            hits = await self.deps.blocking(self.deps.retriever.index.lookup, self.tenant,
+                                            skus=missing)
             self.known.update({h.sku: to_candidate(h, 0, exact=True) for h in hits})
         cands = [self.known[s] for s in skus if s in self.known]
         return build_comparison(cands, await self._offers([c["sku"] for c in cands]))

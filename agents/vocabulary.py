@@ -13,6 +13,7 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from catalog.importers.categories import categorise
 from catalog.models import Product, Sku
@@ -34,8 +35,12 @@ _ALPHA = re.compile(r"[a-z][a-z ]+")
 _NOT_VALUES = frozenset({"yes", "no", "not available", "other", "none", "any"})
 
 
+@lru_cache(maxsize=16384)
 def words(text: str) -> str:
-    """Lower-case words separated by single spaces: the form every phrase is matched in."""
+    """Lower-case words separated by single spaces: the form every phrase is matched in.
+
+    Memoised (a pure function): ranking normalises the same titles and facets many times.
+    """
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
@@ -48,10 +53,8 @@ class Vocabulary:
     categories: frozenset[str] = frozenset()
     facets: dict[str, list[str]] = field(default_factory=dict)
     skus: int = 0
-
-    @property
-    def max_phrase_words(self) -> int:
-        return max((len(p.split()) for p in (*self.brands, *self.facets)), default=1)
+    max_phrase_words: int = 1
+    """Longest brand or facet phrase, in words (bounds the phrase matcher's window)."""
 
 
 def _colour(product: Product, sku: Sku) -> str | None:
@@ -99,7 +102,9 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
         value = _phrase(facet.split("=", 1)[1])
         if value and value not in frozen_colours and not categorise(value):
             facets[value].add(facet)
+    longest = max((len(p.split()) for p in (*brands, *facets)), default=1)
     return Vocabulary(
+        max_phrase_words=longest,
         brands={k: sorted(v) for k, v in brands.items()},
         colours=frozen_colours,
         categories=frozenset(categories),

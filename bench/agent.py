@@ -1,0 +1,174 @@
+"""End-to-end agent latency without an LLM on the full 19,406-SKU catalog; prints JSON.
+
+Three phases over the same questions, in one run: the agent in shopper mode (graph plus the
+SQLite checkpointer, a new thread per question), the agent in query mode (graph, no
+checkpointer), and a baseline of raw hybrid retrieval plus one batched SoR lookup with no
+graph at all. The query-embedding cache is cleared before each phase so every phase pays for
+its embeddings. Reports p50/p90/p99, each node's share of the shopper-mode time and the
+agent/baseline ratios. Goal: agent p50 <= 40 ms, p99 <= 100 ms.
+
+    .venv/bin/python -m bench.agent    # the first run builds the eval index (~6 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from agents.evaluation import EVAL_TENANT, build_eval_index, catalog_hash, load_judgments
+from app.settings import Settings
+from bench.common import ICECAT, JUDGMENTS, emit, summary_ms
+from catalog.models import Product
+
+TEMPLATES = (
+    "cheap {cat}", "cheapest {cat} in stock", "{brand} {cat}", "{brand} {cat} under ${price}",
+    "{cat} between {lo} and {hi} dollars", "is the {brand} {model} in stock?", "{model}",
+    "compare the {model} and {model2}", "{colour} {cat}", "{cat} under ${price} that's in stock",
+    "do you have a {colour} {brand} {cat}?", "best {cat} for the office",
+)
+COLOURS = ("black", "white", "silver", "grey", "red", "blue")
+
+
+def questions(products: list[Product], judged: list[str], n: int, seed: int = 7) -> list[str]:
+    """The judged shopper queries, then templated ones over real brands, categories, models."""
+    rng = random.Random(seed)
+    brands: dict[str, Counter[str]] = defaultdict(Counter)
+    models: dict[str, list[str]] = defaultdict(list)
+    for p in products:
+        if p.category and p.brand:
+            brands[p.category][p.brand] += 1
+            models[p.category] += [s.model_number for s in p.skus if s.model_number
+                                   and re.fullmatch(r"[A-Za-z0-9-]{3,12}", s.model_number)
+                                   and re.search(r"\d", s.model_number)]
+    cats = sorted(c for c in brands if models[c])
+    out, seen = [], set()
+    for q in [*judged]:
+        if q not in seen:
+            seen.add(q)
+            out.append(q)
+    while len(out) < n:
+        cat = rng.choice(cats)
+        lo = rng.choice((10, 20, 50, 100))
+        q = rng.choice(TEMPLATES).format(
+            cat=cat, brand=rng.choice(sorted(brands[cat])), model=rng.choice(models[cat]),
+            model2=rng.choice(models[cat]), colour=rng.choice(COLOURS), lo=lo, hi=lo * 3,
+            price=rng.choice((15, 30, 50, 100, 250, 500)))
+        if q not in seen:
+            seen.add(q)
+            out.append(q)
+    return out
+
+
+def prepare(catalog: Path, root: Path) -> tuple[Settings, Any]:
+    """The eval index (built once, ~6 min) in its own data dir, with a SoR beside it; also
+    the loaded embedder, so the model loads once."""
+    files = sorted(catalog.glob("products_part*.json.gz"))
+    shared = Settings().DATA_DIR / "eval-cache" / catalog_hash(files) / "qdrant"
+    target = root / catalog_hash(files)
+    if not (target / "qdrant").exists() and shared.exists():
+        shutil.copytree(shared, target / "qdrant")  # reuse the search bench's embeddings
+    retriever, close = build_eval_index(Settings(), catalog, root)  # fills in anything missing
+    close()
+    settings = Settings(DATA_DIR=target, TENANT=EVAL_TENANT, SOR_URL="", QDRANT_URL="",
+                        REDIS_URL="", LLM_PROVIDER="none", WORKER_MODE="off")
+    return settings, retriever.embedder
+
+
+async def measure(settings: Settings, embedder: Any, catalog: Path, qs: list[str],
+                  warm: list[str]) -> dict[str, Any]:
+    from agents.schemas import AgentRequest
+    from agents.service import ShoppingAgent
+    from app.wiring import services
+    from catalog.importers import load_icecat
+    from ingestion.index.base import SearchFilter
+
+    async with services(settings, embedder=embedder) as svc:
+        if not await svc.sor.get_offers(EVAL_TENANT, ["3920564"]):
+            products = load_icecat(catalog, tenant=EVAL_TENANT).products
+            for start in range(0, len(products), 1000):
+                await svc.sor.upsert_products(products[start : start + 1000])
+        started = time.perf_counter()
+        agent = await ShoppingAgent.create(svc, settings)  # builds the 19k-SKU vocabulary
+        vocab_s = time.perf_counter() - started
+        flt = SearchFilter(tenant=EVAL_TENANT)
+
+        async def agent_once(q: str, mode: str, nodes: dict[str, float]) -> float:
+            t = time.perf_counter()
+            async for ev in agent.stream(AgentRequest(message=q, tenant=EVAL_TENANT, mode=mode)):
+                if ev.type == "status":
+                    nodes[ev.data["node"]] += ev.data["ms"]
+                elif ev.type == "error":
+                    raise RuntimeError(f"{q!r}: {ev.data}")
+            return time.perf_counter() - t
+
+        async def baseline_once(q: str) -> float:
+            t = time.perf_counter()
+            hits = await asyncio.to_thread(svc.retriever.search, q, flt, limit=30)
+            await svc.sor.get_offers(EVAL_TENANT, [h.sku for h in hits])
+            return time.perf_counter() - t
+
+        for q in warm:
+            await agent_once(q, "shopper", defaultdict(float))
+            await baseline_once(q)
+        phases: dict[str, list[float]] = {}
+        nodes: dict[str, float] = defaultdict(float)
+        for phase in ("shopper", "query", "baseline"):
+            svc.embedder._query_cache.cache_clear()  # every phase embeds every question
+            runs = []
+            for q in qs:
+                if phase == "baseline":
+                    runs.append(await baseline_once(q))
+                else:
+                    runs.append(await agent_once(q, phase, nodes if phase == "shopper"
+                                                 else defaultdict(float)))
+            phases[phase] = runs
+        counters = vars(agent.deps.counters)
+        await agent.aclose()
+    total_ms = sum(phases["shopper"]) * 1000
+    share = {k: round(v / total_ms, 3) for k, v in sorted(nodes.items(), key=lambda kv: -kv[1])}
+    share["outside nodes"] = round(1 - sum(share.values()), 3)
+    p = {k: summary_ms(v) for k, v in phases.items()}
+    return {
+        "agent_shopper": p["shopper"], "agent_query": p["query"], "baseline": p["baseline"],
+        "ratio_p50_shopper_vs_baseline": round(p["shopper"]["p50_ms"] / p["baseline"]["p50_ms"], 2),
+        "ratio_p99_shopper_vs_baseline": round(p["shopper"]["p99_ms"] / p["baseline"]["p99_ms"], 2),
+        "ratio_p50_query_vs_baseline": round(p["query"]["p50_ms"] / p["baseline"]["p50_ms"], 2),
+        "node_share_shopper": share,
+        "node_mean_ms_shopper": {k: round(v / len(qs), 2) for k, v in nodes.items()},
+        "goal": {"p50_ms": 40, "p99_ms": 100,
+                 "met": p["shopper"]["p50_ms"] <= 40 and p["shopper"]["p99_ms"] <= 100},
+        "vocabulary_build_s": round(vocab_s, 2), "counters": counters,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--catalog", type=Path, default=ICECAT)
+    parser.add_argument("--questions", type=int, default=240)
+    parser.add_argument("--cache", type=Path, default=Settings().DATA_DIR / "bench-agent")
+    args = parser.parse_args()
+    settings, embedder = prepare(args.catalog, args.cache)
+    from catalog.importers import load_icecat
+
+    products = load_icecat(args.catalog, tenant=EVAL_TENANT).products
+    judged = sorted(load_judgments(JUDGMENTS)) if JUDGMENTS.exists() else []
+    qs = questions(products, judged, args.questions + 20)
+    result = asyncio.run(measure(settings, embedder, args.catalog, qs[20:], qs[:20]))
+    import torch
+
+    emit({"benchmark": "agent end-to-end, grounded responder (no LLM)", "skus": sum(
+        len(p.skus) for p in products), "questions": len(qs) - 20, **result,
+        "machine": {"cpus": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()],
+                    "torch_threads": torch.get_num_threads()}})
+
+
+if __name__ == "__main__":
+    main()
