@@ -30,7 +30,7 @@ from agents.state import InputState, State
 from agents.vocabulary import VocabularyCache
 from app.settings import Settings
 from app.wiring import Services
-from catalog.errors import Forbidden, NotFound
+from catalog.errors import Forbidden, NotFound, ShopkeeperError
 
 log = logging.getLogger(__name__)
 Graph = CompiledStateGraph[State, Context, InputState, State]
@@ -148,7 +148,7 @@ class ShoppingAgent:
             async for event in run:
                 yield event
         except Exception as exc:
-            if not isinstance(exc, events.ShopkeeperError):
+            if not isinstance(exc, ShopkeeperError):
                 log.exception("agent run failed")
             yield events.error(exc)
         finally:
