@@ -68,6 +68,7 @@ HWM_ENTRIES = 100_000
 # loop; group commit with this minimum spacing bounds that cost (writes are visible at once,
 # only acks wait for the next flush).
 STATUS_FILE = "worker-status.json"
+LIVE_FIELDS = ("price", "currency", "in_stock")  # coarse prefilters that search reads
 
 
 def is_poison(exc: BaseException) -> bool:
@@ -528,12 +529,27 @@ class ChangeWorker:
         self._mark_all(plan, quick, "applied")
         embedding = {(c.tenant, c.sku) for c in to_embed}
         self._mark_all(plan, None, "skipped_unchanged", exclude=embedding)
+        self._patch_before_embedding(plan, to_embed)
         if to_embed:
             plan.embed_chunks = to_embed
             plan.embedding = self._embedder.submit(to_embed)
             if inline:
                 self._store_embedded(plan, await plan.embedding)
                 plan.embedding = None
+
+    def _patch_before_embedding(self, plan: _Plan, chunks: list[Chunk]) -> None:
+        """Price and stock filters turn right at once, even while the new text is embedded.
+
+        Only the live fields change (not ``version``): the point keeps saying which full
+        state it holds, and the embedded upsert that follows replaces it whole.
+        """
+        for c in chunks:
+            state = plan.states[c.tenant].get(c.sku)
+            if state is not None and (
+                state.price != c.payload["price"] or state.in_stock != c.payload["in_stock"]
+            ):
+                live = {k: c.payload[k] for k in LIVE_FIELDS}
+                self.services.index.set_payload(c.tenant, c.sku, live)
 
     def _store_embedded(self, plan: _Plan, points: list[IndexPoint]) -> None:
         """Upsert freshly embedded points (on the loop: no other write to them can interleave)."""
