@@ -137,6 +137,9 @@ def _colour_of(product: Product, sku: Sku) -> str | None:
     return None
 
 
+_EMPTY = frozenset({"", "1", "N", "no"})  # Icecat placeholders that say nothing to a shopper
+
+
 def chunk_text(product: Product, sku: Sku) -> str:
     """Labelled lines, most telling first: title, brand, model, variant, description, specs."""
     lines = [f"Product: {product.sku_title(sku)}"]
@@ -162,11 +165,10 @@ def chunk_text(product: Product, sku: Sku) -> str:
         lines.append("Variant: " + "; ".join(variant))
     if product.description:
         lines.append(f"Description: {_bounded(product.description, DESCRIPTION_CHARS)}")
-    specs = [
-        f"- {key}: {_fmt(product.attributes[key])}"
-        for key in KEY_ATTRIBUTES
-        if key in product.attributes and _fmt(product.attributes[key]) not in ("", "1", "N", "no")
-    ][:MAX_SPEC_LINES]
+    attrs = product.attributes
+    values = (_fmt(attrs[key]) for key in KEY_ATTRIBUTES if key in attrs)
+    named = zip((key for key in KEY_ATTRIBUTES if key in attrs), values, strict=True)
+    specs = [f"- {key}: {value}" for key, value in named if value not in _EMPTY][:MAX_SPEC_LINES]
     if specs:
         lines.append("Technical specifications:")
         lines.extend(specs)
