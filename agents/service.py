@@ -52,6 +52,7 @@ class ShoppingAgent:
                      ) -> ShoppingAgent:
         """Open the checkpointer (and Redis, if configured) and warm the tenant's vocabulary."""
         stack = AsyncExitStack()
+        deps: AgentDeps | None = None
         try:
             saver = await open_checkpointer(settings, stack)
             cache = None
@@ -73,6 +74,8 @@ class ShoppingAgent:
             )
             await deps.vocabulary.get(settings.TENANT)
         except BaseException:
+            if deps is not None:
+                deps.pool.shutdown(wait=False)
             await stack.aclose()
             raise
         return cls(deps, build_graph(saver), build_graph(None), stack)
