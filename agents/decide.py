@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 from langgraph.runtime import Runtime
 
@@ -89,11 +89,11 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     effective = without(c, dropped)
     alive = preferred(alive, effective)
     if "max_price" in dropped:  # nearest to the budget first
-        effective = {**effective, "sort": "price_asc"}  # type: ignore[typeddict-item]
+        effective = cast(Constraints, {**effective, "sort": "price_asc"})
     ranked = [x["sku"] for x in order(alive, offers, effective, state.query)[: cfg.max_results]]
     return {"ranked": ranked, "dropped": dropped, "relaxed": relaxed, "retry": False}
 
 
-def after_decide(state: State) -> str:
+def after_decide(state: State) -> Literal["retrieve", "respond"]:
     """Router: search again after dropping an index filter, else write the answer."""
     return "retrieve" if state.retry else "respond"
