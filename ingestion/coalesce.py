@@ -8,6 +8,7 @@ call runs are merged into the next one. The call runs in a thread, off the event
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -26,6 +27,8 @@ class Coalescer(Generic[In, Out]):
         self._waiting: list[tuple[list[In], asyncio.Future[list[Out]]]] = []
         self._runner: asyncio.Task[None] | None = None
         self.calls = 0
+        self.items = 0
+        self.seconds = 0.0  # time the function ran: its busy share is seconds / wall time
 
     def submit(self, items: Sequence[In]) -> asyncio.Future[list[Out]]:
         loop = asyncio.get_running_loop()
@@ -44,9 +47,12 @@ class Coalescer(Generic[In, Out]):
                 batch.append(request)
                 size += len(request[0])
             flat = [x for items, _ in batch for x in items]
+            started = time.monotonic()
             try:
                 out = list(await asyncio.to_thread(self._fn, flat))
                 self.calls += 1
+                self.items += len(flat)
+                self.seconds += time.monotonic() - started
             except Exception as exc:  # every requester of this call sees the failure and retries
                 for _, fut in batch:
                     if not fut.done():

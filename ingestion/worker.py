@@ -31,7 +31,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -53,10 +53,14 @@ from ingestion.flusher import GroupFlusher
 from ingestion.index.base import IndexedState, IndexPoint
 from ingestion.metrics import WorkerMetrics
 from ingestion.sources.writes import apply_write
+from ingestion.writer import VOLATILE_PAYLOAD
 
 log = logging.getLogger("shopkeeper.worker")
 
 Outcome = Literal["applied", "skipped_stale", "skipped_unchanged", "dead_lettered"]
+# Called right after an index write returns (searchable from then on): tenant, sku, and the
+# payload fields written (None for a delete).
+WriteObserver = Callable[[str, str, "dict[str, Any] | None"], None]
 SourceName = Literal["outbox", "kafka"]
 # Errors that retrying cannot fix: the event (or the SoR row it points at) is malformed.
 POISON: tuple[type[BaseException], ...] = (
@@ -118,10 +122,11 @@ class ChangeWorker:
         registry: CollectorRegistry | None = None,
         partitions: int = DEFAULT_PARTITIONS,
         sources: Sequence[SourceName] | None = None,
-        flush_interval: float = 0.2,
+        flush_interval: float = 0.5,
         status_file: Path | None = None,
         write_status: bool = True,
         warm_model: bool = True,
+        on_write: WriteObserver | None = None,
     ) -> None:
         self.services = services
         self.settings = settings
@@ -136,6 +141,7 @@ class ChangeWorker:
         self.source_names = default if sources is None else tuple(sources)
         self.status_file = status_file or settings.DATA_DIR / STATUS_FILE
         self._write_status_file = write_status
+        self._on_write = on_write
         self._warm_model = warm_model
         self._flusher = GroupFlusher(services.index.flush, min_interval=flush_interval)
         self._embedder: Coalescer[Chunk, IndexPoint] = Coalescer(
@@ -523,6 +529,9 @@ class ChangeWorker:
         writer.apply([], payload_only)
         for tenant, dels in plan.deletes.items():
             self.services.index.delete(tenant, [sku for sku, _ in dels])
+        self._observe([(c.tenant, c.sku, {k: c.payload[k] for k in VOLATILE_PAYLOAD})
+                       for c in payload_only])
+        self._observe([(t, sku, None) for t, dels in plan.deletes.items() for sku, _ in dels])
         quick = {(c.tenant, c.sku) for c in payload_only}
         quick.update((t, sku) for t, dels in plan.deletes.items() for sku, _ in dels)
         self._written(quick)
@@ -550,13 +559,25 @@ class ChangeWorker:
             ):
                 live = {k: c.payload[k] for k in LIVE_FIELDS}
                 self.services.index.set_payload(c.tenant, c.sku, live)
+                self._observe([(c.tenant, c.sku, live)])
 
     def _store_embedded(self, plan: _Plan, points: list[IndexPoint]) -> None:
         """Upsert freshly embedded points (on the loop: no other write to them can interleave)."""
         self.services.writer.apply(points, [])
+        self._observe([(c.tenant, c.sku, c.payload) for c in plan.embed_chunks])
         keys = {(c.tenant, c.sku) for c in plan.embed_chunks}
         self._written(keys)
         self._mark_all(plan, keys, "applied")
+
+    def _observe(self, writes: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+        """Tell the observer (benchmarks, tests) what just became searchable; never fails."""
+        if self._on_write is None or not writes:
+            return
+        for tenant, sku, fields in writes:
+            try:
+                self._on_write(tenant, sku, fields)
+            except Exception:
+                log.exception("on_write observer failed")
 
     def _written(self, keys: set[tuple[str, str]]) -> None:
         """Record which flush makes these SKUs' writes durable (their events wait for it)."""
@@ -701,6 +722,9 @@ class ChangeWorker:
             "flushes": self._flusher.flushes,
             "flush_seconds": round(self._flusher.seconds, 3),
             "flush_longest_ms": round(self._flusher.longest * 1000, 1),
+            "embed_calls": self._embedder.calls,
+            "embedded": self._embedder.items,
+            "embed_seconds": round(self._embedder.seconds, 3),
             **self._counts,
             "started_at": self._started_at.isoformat() if self._started_at else None,
             "last_applied_at": self._last_applied_at.isoformat() if self._last_applied_at else None,

@@ -451,3 +451,22 @@ async def test_concurrent_embedding_requests_share_one_model_call() -> None:
     assert [len(b) for b in calls] == [4, 4]
     late = c.submit([7])
     assert await late == [14] and len(calls) == 3
+
+
+async def test_the_write_observer_sees_each_index_write(svc: Services, tmp_path: Path) -> None:
+    seen: list[tuple[str, str, Any]] = []
+    await svc.sor.upsert_products([product(1), product(2)])
+    worker = ChangeWorker(svc, settings_for(tmp_path), sources=(), write_status=False,
+                          warm_model=False, on_write=lambda t, s, f: seen.append((t, s, f)))
+    await worker.start()
+    await asyncio.gather(*await worker.submit([note("S1", 1), note("S2", 2)]))
+    await svc.sor.set_price(TENANT, "S1", Money(amount=Decimal("2.50")))
+    await svc.sor.delete_sku(TENANT, "S2")
+    later = [note("S1", 3, op="price"), note("S2", 4, op="delete")]
+    await asyncio.gather(*await worker.submit(later))
+    await worker.stop()
+    full = {s: f for t, s, f in seen[:2]}
+    assert set(full) == {"S1", "S2"} and full["S1"]["content_hash"]  # embedded: whole payload
+    # A payload-only patch; version 3 is the SoR's outbox id of the price change.
+    assert ("t1", "S1", {"price": 2.5, "currency": "USD", "in_stock": 1, "version": 3}) in seen
+    assert ("t1", "S2", None) in seen  # a delete
