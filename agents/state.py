@@ -2,13 +2,16 @@
 
 Values are JSON-like (TypedDicts, lists, strings) so the checkpointer stores them without
 custom serialisers. Per-turn fields are reset by ``understand`` (see ``turn_defaults``);
-``owner``, ``turns`` and ``memory`` survive across turns of a thread.
+``owner``, ``turns`` and ``memory`` survive across turns of a thread. The bulky per-turn
+fields (hits, offers, cards) are ``UntrackedValue`` channels: never written to a checkpoint.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypedDict, cast
+
+from langgraph.channels.untracked_value import UntrackedValue
 
 Intent = Literal["search", "lookup", "availability", "detail", "compare", "clarify"]
 Sort = Literal["relevance", "price_asc", "price_desc"]
@@ -146,11 +149,11 @@ class State(InputState):
     focus: list[str] = field(default_factory=list)
     """SKUs the shopper referred to ("the second one", "compare these two")."""
 
-    candidates: list[Candidate] = field(default_factory=list)
-    """Retrieval hits, best first."""
+    candidates: Annotated[list[Candidate], UntrackedValue(list)] = field(default_factory=list)
+    """Retrieval hits, best first (per turn: never checkpointed)."""
 
-    offers: dict[str, LiveOffer] = field(default_factory=dict)
-    """Live price and stock by SKU, from this turn's lookup(s)."""
+    offers: Annotated[dict[str, LiveOffer], UntrackedValue(dict)] = field(default_factory=dict)
+    """Live price and stock by SKU, from this turn's lookup(s) (never checkpointed)."""
 
     live: LiveStatus = "skipped"
     """Whether the live lookup answered; "unavailable" means no price or stock may be stated."""
@@ -176,8 +179,8 @@ class State(InputState):
     answer: str = ""
     """The grounded answer written from live data (always computed)."""
 
-    cards: list[dict[str, Any]] = field(default_factory=list)
-    """Product cards (``ProductCard`` dumps) shown with the answer."""
+    cards: Annotated[list[dict[str, Any]], UntrackedValue(list)] = field(default_factory=list)
+    """Product cards (``ProductCard`` dumps) shown with the answer (never checkpointed)."""
 
     llm_text: str = ""
     """The language model's answer before verification (LLM mode)."""

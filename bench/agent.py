@@ -79,6 +79,7 @@ def prepare(catalog: Path, root: Path) -> tuple[Settings, Any]:
     close()
     settings = Settings(DATA_DIR=target, TENANT=EVAL_TENANT, SOR_URL="", QDRANT_URL="",
                         REDIS_URL="", LLM_PROVIDER="none", WORKER_MODE="off")
+    retriever.embedder.set_threads(settings.EMBED_THREADS)  # measure as the server runs
     return settings, retriever.embedder
 
 
