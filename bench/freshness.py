@@ -306,10 +306,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     from catalog.sor.sqlite import SqliteSor
     from ingestion.worker import ChangeWorker
 
-    if args.torch_threads:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="shopkeeper-fresh-"))
     ctx, svc, settings, catalog = await build_stack(data_dir, args.products, args.batch_ms)
     registry = CollectorRegistry()
@@ -358,7 +354,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "WORKER_BATCH_MS": settings.WORKER_BATCH_MS,
             "partitions": worker.n_partitions,
             "flush_interval_ms": args.flush_ms,
-            "torch_threads": args.torch_threads or "default",
+            "EMBED_THREADS": settings.EMBED_THREADS,
             "sqlite_poll_ms": 15,
         },
         "steady": steady,
@@ -395,9 +391,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--batch-ms", type=int, default=20, help="WORKER_BATCH_MS")
     ap.add_argument("--flush-ms", type=float, default=500.0, help="min ms between index flushes")
     ap.add_argument("--partitions", type=int, default=8)
-    ap.add_argument("--torch-threads", type=int, default=1,
-                    help="torch intra-op threads; 1 leaves the other core(s) to the event loop "
-                    "(0 = torch's default, one per core)")
     ap.add_argument("--data-dir", default=".shopkeeper/bench-freshness",
                     help="reused between runs, so only the first run pays the bulk load")
     return ap.parse_args(argv)
