@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     WORKER_MODE: Literal["inprocess", "external", "off"] = "inprocess"
     WORKER_QUEUE_SIZE: int = 1000
     WORKER_BATCH_SIZE: int = 64
-    WORKER_BATCH_MS: int = 20
+    # 5 ms: price/stock p99 57 ms at 50 changes/s against 108-224 ms with 20 ms (docs/cdc.md).
+    WORKER_BATCH_MS: int = 5
     WORKER_MAX_ATTEMPTS: int = 5
     WORKER_LEASE_S: float = 30.0  # outbox lease: a crashed worker's rows return after it
 
