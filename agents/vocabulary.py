@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from catalog.importers.categories import categorise
-from catalog.models import Product, Sku
+from catalog.models import Product
 from catalog.sor.base import SystemOfRecord
-from ingestion.chunker import FACET_ATTRIBUTES, facets_of, normalise_colours
+from ingestion.chunker import FACET_ATTRIBUTES, colour_of, facets_of, normalise_colours
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +57,6 @@ class Vocabulary:
     """Longest brand or facet phrase, in words (bounds the phrase matcher's window)."""
 
 
-def _colour(product: Product, sku: Sku) -> str | None:
-    for source in (sku.variant_attributes, product.attributes):
-        for key in ("colour", "product colour", "color"):
-            value = source.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return None
-
-
 def _phrase(value: str) -> str | None:
     """The words a shopper would type for a value, or None if it is a code, a number or vague."""
     value = words(value)
@@ -89,7 +80,7 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
             categories.add(product.category.lower())
         for sku in product.skus:
             skus += 1
-            colours.update(c for c in normalise_colours(_colour(product, sku)) if _phrase(c))
+            colours.update(c for c in normalise_colours(colour_of(product, sku)) if _phrase(c))
             facet_set.update(f for f in facets_of(product, sku)
                              if f.split("=", 1)[0] in FACET_ATTRIBUTES)
     for phrase, owners in list(brands.items()):  # "kingston" -> "kingston technology"

@@ -128,7 +128,8 @@ def _bounded(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def _colour_of(product: Product, sku: Sku) -> str | None:
+def colour_of(product: Product, sku: Sku) -> str | None:
+    """The SKU's colour as the catalog states it (variant first, then the product)."""
     for source in (sku.variant_attributes, product.attributes):
         for key in ("colour", "product colour", "color"):
             value = source.get(key)
@@ -158,7 +159,7 @@ def chunk_text(product: Product, sku: Sku) -> str:
         )
         if v and not _is_volatile(k)
     ]
-    colour = _colour_of(product, sku)
+    colour = colour_of(product, sku)
     if colour and not any(k in ("colour", "color") for k in sku.variant_attributes):
         variant.insert(0, f"colour: {colour}")
     if variant:
@@ -196,7 +197,7 @@ def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) ->
     """The one chunk of one SKU; ``version`` is the SoR change it reflects (outbox id)."""
     text = chunk_text(product, sku)
     digest = content_hash(text, model_id)
-    colours = normalise_colours(_colour_of(product, sku))
+    colours = normalise_colours(colour_of(product, sku))
     payload: dict[str, Any] = {
         "tenant": product.tenant,
         "sku": sku.sku,
