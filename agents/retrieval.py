@@ -13,7 +13,7 @@ from typing import Literal
 
 from catalog.errors import EmptyQuery
 from ingestion.embedder import Embedder
-from ingestion.index.base import Hit, SearchFilter, VectorIndex
+from ingestion.index.base import Hit, SearchFilter, VectorIndex, normalise_model
 from ingestion.sparse import Bm25Encoder
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -40,9 +40,7 @@ SYNONYMS: dict[str, str] = {
     "charger": "power adapter",
     "cord": "cable",
     "cords": "cables",
-    "cable": "cable",
     "screen": "monitor display",
-    "speaker": "speaker",
     "wifi": "wireless wi-fi",
     "bluetooth": "bluetooth wireless",
 }
@@ -95,8 +93,6 @@ class Retriever:
         models, eans = code_tokens(query)
         if not models and not eans:
             return []
-        from ingestion.chunker import normalise_model
-
         return self.index.lookup(
             flt.tenant,
             skus=models + eans,

@@ -273,20 +273,10 @@ def eval_cmd(
         closer()
 
 
-def _register_optional() -> None:
-    """Commands that live beside the subsystem they drive (worker, HTTP, agent)."""
-    import importlib
-
-    for module in ("app.commands",):
-        try:
-            importlib.import_module(module).register(cli)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
 def main() -> None:
-    _register_optional()
+    from app.commands import register
+
+    register(cli)
     try:
         cli()
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.models import AttrValue, Product, Sku
-from ingestion.index.base import point_id
+from ingestion.index.base import normalise_model, point_id
 
 DESCRIPTION_CHARS = 400
 MAX_SPEC_LINES = 10
@@ -76,7 +76,6 @@ _COLOUR_SYNONYMS = {
     "aluminum": "aluminium",
 }
 _SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
-_MODEL_STRIP = re.compile(r"[\s\-_/.]+")
 
 
 def normalise_colours(raw: str | None) -> list[str]:
@@ -89,11 +88,6 @@ def normalise_colours(raw: str | None) -> list[str]:
         if part and part not in out:
             out.append(part)
     return out
-
-
-def normalise_model(raw: str | None) -> str:
-    """'CF-226X / 26X' -> 'cf226x26x': how shoppers' model numbers are matched exactly."""
-    return _MODEL_STRIP.sub("", raw or "").lower()
 
 
 def _fmt(value: AttrValue) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ingestion.index.base import Hit, IndexedState, SearchFilter, point_id
+from ingestion.index.base import Hit, IndexedState, SearchFilter, normalise_model, point_id
 
 # RRF constant, fixed so both backends fuse alike. Measured on the dev judgments (bench/README):
 # k=10 beat Qdrant's default k=2 (nDCG@10 0.811 vs 0.780 with weights 1:2) and k=60 (0.788).
@@ -16,13 +15,6 @@ RRF_K = 10
 LOOKUP_LIMIT = 100
 SCROLL_PAGE = 1000
 STATE_FIELDS = ["sku", "content_hash", "version", "price", "in_stock"]
-
-_MODEL_STRIP = re.compile(r"[\s\-_/.]+")
-
-
-def normalise_model(raw: str) -> str:
-    """Same rule as the chunker's stored ``model_number``, so 'CF-226X' finds 'cf226x'."""
-    return _MODEL_STRIP.sub("", raw).lower()
 
 
 @dataclass(frozen=True, slots=True)

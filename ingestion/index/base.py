@@ -7,6 +7,7 @@ modifier, so both backends score BM25 the same way.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,14 @@ SPARSE = "bm25"
 
 # Fixed forever: changing it re-keys every stored point, so re-ingest would duplicate the catalog.
 NAMESPACE = uuid.UUID("c3ed890a-92c2-4875-8405-ecb1527127e2")
+
+
+_MODEL_STRIP = re.compile(r"[\s\-_/.]+")
+
+
+def normalise_model(raw: str | None) -> str:
+    """'CF-226X / 26X' -> 'cf226x26x': how model numbers are stored and matched exactly."""
+    return _MODEL_STRIP.sub("", raw or "").lower()
 
 
 def point_id(tenant: str, sku: str) -> str:

@@ -228,20 +228,13 @@ class EdgeIndex:
                 query=fusion,
                 with_payload=True,
             )
-        elif dense is not None:
-            request = qe.QueryRequest(
-                limit=limit,
-                query=qe.Query.Nearest(list(dense), using=DENSE),
-                filter=f,
-                with_payload=True,
+        elif dense is not None or sparse is not None:
+            nearest = (
+                qe.Query.Nearest(list(dense), using=DENSE)
+                if dense is not None
+                else qe.Query.Nearest(_sparse(sparse), using=SPARSE)  # type: ignore[arg-type]
             )
-        elif sparse is not None:
-            request = qe.QueryRequest(
-                limit=limit,
-                query=qe.Query.Nearest(_sparse(sparse), using=SPARSE),
-                filter=f,
-                with_payload=True,
-            )
+            request = qe.QueryRequest(limit=limit, query=nearest, filter=f, with_payload=True)
         else:
             raise ValueError("query needs a dense vector, a sparse vector, or both")
         return [to_hit(p.score, p.payload) for p in self.shard.query(request)]
