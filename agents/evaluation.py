@@ -111,6 +111,7 @@ def build_eval_index(
     from catalog.importers import load_icecat
     from ingestion.chunker import chunk_products
     from ingestion.index.edge import EdgeIndex
+    from ingestion.pipeline import write_chunks
     from ingestion.sparse import Bm25Encoder
     from ingestion.writer import IndexWriter
 
@@ -122,18 +123,14 @@ def build_eval_index(
     cache = cache_root / catalog_hash(files)
     cache.mkdir(parents=True, exist_ok=True)
     index = EdgeIndex(str(cache / "qdrant"))
-    index.ensure_collection(384)
+    index.ensure_collection(embedder.dim)
     bm25 = Bm25Encoder()
     products = load_icecat(catalog_dir, tenant=EVAL_TENANT).products
     chunks = list(chunk_products(products, model_id=embedder.model_id))
     states = {s.sku: s for s in index.iter_states(EVAL_TENANT)}
     writer = IndexWriter(index, embedder, bm25)
-    embedded = 0
-    for start in range(0, len(chunks), 512):
-        batch = chunks[start : start + 512]
-        embedded += writer.write(batch, states).embedded
-        if progress:
-            progress(len(batch), len(chunks))
+    report = (lambda n: progress(n, len(chunks))) if progress else None
+    embedded = write_chunks(writer, chunks, states, batch_size=512, progress=report).embedded
     index.flush()
     if embedded:
         index.optimize()

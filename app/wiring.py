@@ -45,7 +45,7 @@ def build_embedder(settings: Settings, *, bulk: bool = False) -> Embedder:
     return Embedder(settings.EMBEDDING_MODEL, batch_size=settings.EMBED_BATCH, threads=threads)
 
 
-def build_index(settings: Settings, *, dense_size: int = 384) -> VectorIndex:
+def build_index(settings: Settings, *, dense_size: int) -> VectorIndex:
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     key = settings.QDRANT_API_KEY.get_secret_value() if settings.QDRANT_API_KEY else None
     index = open_index(
@@ -67,14 +67,11 @@ async def services(
     sor = open_sor(settings.sor_url)
     await sor.open()
     try:
-        index = build_index(settings)
+        embedder = embedder or build_embedder(settings)
+        index = build_index(settings, dense_size=embedder.dim)
         try:
             yield Services(
-                settings=settings,
-                sor=sor,
-                index=index,
-                embedder=embedder or build_embedder(settings),
-                bm25=Bm25Encoder(),
+                settings=settings, sor=sor, index=index, embedder=embedder, bm25=Bm25Encoder()
             )
         finally:
             index.close()

@@ -16,6 +16,7 @@ import numpy as np
 from catalog.errors import ServiceUnavailable
 
 DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
+DEFAULT_DIM = 384
 
 
 def default_model_path() -> str:
@@ -77,6 +78,9 @@ class Embedder:
 
     @property
     def dim(self) -> int:
+        """Vector size; known for the bundled model, so opening an index need not load it."""
+        if self._model is None and self.model_id == DEFAULT_MODEL_ID:
+            return DEFAULT_DIM
         model = self._load()
         getter = (
             getattr(model, "get_embedding_dimension", None)

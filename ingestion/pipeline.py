@@ -7,13 +7,14 @@ chunk's content hash already matches the index.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from catalog.errors import InvalidProduct
 from catalog.models import Product
 from catalog.sor.base import SystemOfRecord
-from ingestion.chunker import chunk_products
+from ingestion.chunker import Chunk, chunk_products
+from ingestion.index.base import IndexedState
 from ingestion.writer import IndexWriter, WriteResult
 
 Progress = Callable[[int], None]
@@ -36,6 +37,24 @@ class IngestReport:
     @property
     def skus_per_second(self) -> float:
         return self.skus / self.seconds if self.seconds else 0.0
+
+
+def write_chunks(
+    writer: IndexWriter,
+    chunks: Sequence[Chunk],
+    states: Mapping[str, IndexedState],
+    *,
+    batch_size: int,
+    progress: Progress | None = None,
+) -> WriteResult:
+    """Write chunks in batches against what the index holds (bulk ingest and the eval cache)."""
+    total = WriteResult()
+    for start in range(0, len(chunks), batch_size):
+        batch = chunks[start : start + batch_size]
+        total += writer.write(batch, states)
+        if progress:
+            progress(len(batch))
+    return total
 
 
 async def ingest_products(
@@ -65,12 +84,7 @@ async def ingest_products(
     states = {s.sku: s for s in index.iter_states(tenant)}
     chunks = list(chunk_products(products, model_id=writer.embedder.model_id, versions=versions))
     report.skus = len(chunks)
-    total = WriteResult()
-    for start in range(0, len(chunks), batch_size):
-        batch = chunks[start : start + batch_size]
-        total += writer.write(batch, states)
-        if progress:
-            progress(len(batch))
+    total = write_chunks(writer, chunks, states, batch_size=batch_size, progress=progress)
     if prune:
         listed = {c.sku for c in chunks}
         gone = [sku for sku in states if sku not in listed]
