@@ -142,7 +142,8 @@ async def test_replayed_events_that_fail_again_are_dead_lettered_anew(
 # -- the CLI ------------------------------------------------------------------------------------
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from app.cli import _register_optional, cli
+    from app.cli import cli
+    from app.commands import register
 
     monkeypatch.setenv("SHOPKEEPER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SHOPKEEPER_TENANT", TENANT)
@@ -150,7 +151,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("SHOPKEEPER_QDRANT_URL", raising=False)
     monkeypatch.delenv("SHOPKEEPER_KAFKA_BOOTSTRAP", raising=False)
     if not any(c.name == "status" for c in cli.registered_commands):
-        _register_optional()
+        register(cli)
     return cli
 
 
