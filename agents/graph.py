@@ -14,15 +14,15 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
 
-from agents.decide import after_decide, decide
-from agents.deps import Context
-from agents.live_lookup import live_lookup
-from agents.llm import llm_answer
-from agents.respond import respond
-from agents.retrieve import retrieve
+from agents.context import Context
+from agents.nodes.decide import after_decide, decide
+from agents.nodes.live_lookup import live_lookup
+from agents.nodes.llm import llm_answer
+from agents.nodes.respond import respond
+from agents.nodes.retrieve import retrieve
+from agents.nodes.understand import after_understand, understand
+from agents.nodes.verify import verify
 from agents.state import InputState, State
-from agents.understand import after_understand, understand
-from agents.verify import verify
 
 
 def after_respond(state: State, runtime: Runtime[Context]) -> Literal["llm", "__end__"]:

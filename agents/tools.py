@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.compare import build_comparison
-from agents.deps import AgentDeps
-from agents.retrieve import find, to_candidate
+from agents.context import AgentDeps
+from agents.finder import find
+from agents.rules.candidates import to_candidate
+from agents.rules.compare import build_comparison
 from agents.state import Candidate, LiveOffer, State, no_constraints
 
 

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from catalog.errors import RateLimited, ShopkeeperError
+from catalog import RateLimited, ShopkeeperError
 
 log = logging.getLogger("shopkeeper.http")
 

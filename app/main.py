@@ -13,7 +13,7 @@ from app.errors import install_error_handlers
 from app.metrics import MetricsMiddleware
 from app.runtime import open_runtime
 from app.settings import Settings
-from ingestion.embedder import Embedder
+from search import Embedder
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:

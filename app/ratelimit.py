@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from catalog.errors import RateLimited
+from catalog import RateLimited
 
 
 @dataclass

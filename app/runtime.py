@@ -7,19 +7,16 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
+from agents import ShoppingAgent
 from app.metrics import HttpMetrics
 from app.ratelimit import RateLimiter
 from app.settings import Settings
-from app.wiring import Services, services
-from ingestion.embedder import Embedder
-
-if TYPE_CHECKING:
-    from agents.service import ShoppingAgent
-    from ingestion.worker import ChangeWorker
+from app.wiring import Services, build_worker, open_agent, services
+from ingestion import ChangeWorker
+from search import Embedder
 
 
 @dataclass
@@ -49,22 +46,18 @@ async def open_runtime(
     settings: Settings, *, embedder: Embedder | None = None
 ) -> AsyncIterator[Runtime]:
     """Services, agent and the change worker (unless WORKER_MODE=off); the worker stops first."""
-    from agents.service import ShoppingAgent
-    from ingestion.worker import ChangeWorker
-
     registry = CollectorRegistry()
     async with AsyncExitStack() as stack:
         svc = await stack.enter_async_context(services(settings, embedder=embedder))
         # Load the model now, not on the first shopper's question.
         await asyncio.to_thread(svc.embedder.embed_query, "warm up")
-        agent = await ShoppingAgent.create(svc, settings)
-        stack.push_async_callback(agent.aclose)
+        agent = await stack.enter_async_context(open_agent(svc, settings))
         worker = None
         if settings.WORKER_MODE != "off":
             # inprocess: the full worker (outbox -> index). external: a separate `shopkeeper
             # worker` owns the index; here only the webhook's SoR writes run, with retries + DLQ.
             external = settings.WORKER_MODE == "external"
-            worker = ChangeWorker(
+            worker = build_worker(
                 svc, settings, registry=registry, sources=() if external else None,
                 warm_model=not external,
                 status_file=settings.DATA_DIR / "api-writer-status.json" if external else None,

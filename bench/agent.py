@@ -20,13 +20,15 @@ import re
 import shutil
 import time
 from collections import Counter, defaultdict
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from agents.evaluation import EVAL_TENANT, build_eval_index, catalog_hash, load_judgments
+from app.cli.evaluate import build_eval_index
 from app.settings import Settings
 from bench.common import ICECAT, JUDGMENTS, emit, summary_ms
 from catalog.models import Product
+from search.evaluation import EVAL_TENANT, catalog_hash, load_judgments
 
 TEMPLATES = (
     "cheap {cat}", "cheapest {cat} in stock", "{brand} {cat}", "{brand} {cat} under ${price}",
@@ -86,18 +88,18 @@ def prepare(catalog: Path, root: Path) -> tuple[Settings, Any]:
 async def measure(settings: Settings, embedder: Any, catalog: Path, qs: list[str],
                   warm: list[str]) -> dict[str, Any]:
     from agents.schemas import AgentRequest
-    from agents.service import ShoppingAgent
-    from app.wiring import services
+    from app.wiring import open_agent, services
     from catalog.importers import load_icecat
-    from ingestion.index.base import SearchFilter
+    from search.index.base import SearchFilter
 
-    async with services(settings, embedder=embedder) as svc:
+    async with AsyncExitStack() as stack:
+        svc = await stack.enter_async_context(services(settings, embedder=embedder))
         if not await svc.sor.get_offers(EVAL_TENANT, ["3920564"]):
             products = load_icecat(catalog, tenant=EVAL_TENANT).products
             for start in range(0, len(products), 1000):
                 await svc.sor.upsert_products(products[start : start + 1000])
         started = time.perf_counter()
-        agent = await ShoppingAgent.create(svc, settings)  # builds the 19k-SKU vocabulary
+        agent = await stack.enter_async_context(open_agent(svc, settings))  # 19k-SKU vocabulary
         vocab_s = time.perf_counter() - started
         flt = SearchFilter(tenant=EVAL_TENANT)
 
@@ -132,7 +134,6 @@ async def measure(settings: Settings, embedder: Any, catalog: Path, qs: list[str
                     phases[phase].append(await agent_once(
                         q, phase, nodes if phase == "shopper" else defaultdict(float)))
         counters = vars(agent.deps.counters)
-        await agent.aclose()
     total_ms = sum(phases["shopper"]) * 1000
     share = {k: round(v / total_ms, 3) for k, v in sorted(nodes.items(), key=lambda kv: -kv[1])}
     share["outside nodes"] = round(1 - sum(share.values()), 3)

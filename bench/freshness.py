@@ -303,14 +303,14 @@ def describe(run: Run) -> dict[str, Any]:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     from prometheus_client import CollectorRegistry
 
+    from app.wiring import build_worker
     from catalog.sor.sqlite import SqliteSor
-    from ingestion.worker import ChangeWorker
 
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="shopkeeper-fresh-"))
     ctx, svc, settings, catalog = await build_stack(data_dir, args.products, args.batch_ms)
     registry = CollectorRegistry()
     tracker = Tracker()
-    worker = ChangeWorker(svc, settings, registry=registry, sources=("outbox",), write_status=False,
+    worker = build_worker(svc, settings, registry=registry, sources=("outbox",), write_status=False,
                           partitions=args.partitions, flush_interval=args.flush_ms / 1000,
                           on_write=tracker.on_write)
     await worker.start()

@@ -11,10 +11,11 @@ import argparse
 import time
 from pathlib import Path
 
-from agents.evaluation import EVAL_TENANT, build_eval_index, load_judgments
+from app.cli.evaluate import build_eval_index
 from app.settings import Settings
 from bench.common import ICECAT, JUDGMENTS, emit, summary_ms
-from ingestion.index.base import SearchFilter
+from search.evaluation import EVAL_TENANT, load_judgments
+from search.index.base import SearchFilter
 
 EXTRA = [
     "wireless mouse",

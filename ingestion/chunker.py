@@ -7,13 +7,12 @@ them live); a coarse price and in_stock flag ride in the payload only as prefilt
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from catalog.models import AttrValue, Product, Sku
-from ingestion.index.base import normalise_model, point_id
+from catalog import Product, Sku
+from search import colour_of, facets_of, format_value, normalise_colours, normalise_model, point_id
 
 DESCRIPTION_CHARS = 400
 MAX_SPEC_LINES = 10
@@ -46,57 +45,10 @@ KEY_ATTRIBUTES = (
     "recommended usage",
     "pointing device",
 )
-# Attributes that become keyword facets ("key=value") in the payload for exact filtering.
-FACET_ATTRIBUTES = frozenset(
-    {
-        "product type",
-        "type",
-        "connectivity technology",
-        "device interface",
-        "interface",
-        "form factor",
-        "print technology",
-        "printing colours",
-        "ink type",
-        "material",
-        "pointing device",
-    }
-)
 # Never embedded: they are volatile or are codes that embedding models handle badly.
 VOLATILE_KEYS = frozenset(
     {"price", "stock", "availability", "promotion", "promo", "discount", "sale"}
 )
-
-_COLOUR_SYNONYMS = {
-    "gray": "grey",
-    "multicolor": "multicolour",
-    "multi": "multicolour",
-    "colour": "",
-    "color": "",
-    "aluminum": "aluminium",
-}
-_SPLIT = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
-
-
-def normalise_colours(raw: str | None) -> list[str]:
-    """'Black,Silver' -> ['black', 'silver']: the payload keyword the colour filter matches."""
-    if not raw:
-        return []
-    out: list[str] = []
-    for part in _SPLIT.split(raw.lower()):
-        part = _COLOUR_SYNONYMS.get(part.strip(), part.strip())
-        if part and part not in out:
-            out.append(part)
-    return out
-
-
-def _fmt(value: AttrValue) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
 
 def _is_volatile(key: str) -> bool:
     return any(word in VOLATILE_KEYS for word in key.lower().split())
@@ -120,16 +72,6 @@ def _bounded(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
     return cut + "…"
-
-
-def colour_of(product: Product, sku: Sku) -> str | None:
-    """The SKU's colour as the catalog states it (variant first, then the product)."""
-    for source in (sku.variant_attributes, product.attributes):
-        for key in ("colour", "product colour", "color"):
-            value = source.get(key)
-            if isinstance(value, str) and value:
-                return value
-    return None
 
 
 _EMPTY = frozenset({"", "1", "N", "no"})  # Icecat placeholders that say nothing to a shopper
@@ -161,7 +103,7 @@ def chunk_text(product: Product, sku: Sku) -> str:
     if product.description:
         lines.append(f"Description: {_bounded(product.description, DESCRIPTION_CHARS)}")
     attrs = product.attributes
-    values = (_fmt(attrs[key]) for key in KEY_ATTRIBUTES if key in attrs)
+    values = (format_value(attrs[key]) for key in KEY_ATTRIBUTES if key in attrs)
     named = zip((key for key in KEY_ATTRIBUTES if key in attrs), values, strict=True)
     specs = [f"- {key}: {value}" for key, value in named if value not in _EMPTY][:MAX_SPEC_LINES]
     if specs:
@@ -173,18 +115,6 @@ def chunk_text(product: Product, sku: Sku) -> str:
 def content_hash(text: str, model_id: str) -> str:
     """Hash of what is embedded *and* by which model: either changing means re-embedding."""
     return hashlib.sha256(f"{model_id}\x1f{text}".encode()).hexdigest()[:32]
-
-
-def facets_of(product: Product, sku: Sku) -> list[str]:
-    facets = {
-        f"{key}={_fmt(value).lower()}"
-        for key, value in product.attributes.items()
-        if key in FACET_ATTRIBUTES and isinstance(value, str) and value
-    }
-    facets.update(
-        f"{key}={value.lower()}" for key, value in sku.variant_attributes.items() if value
-    )
-    return sorted(facets)
 
 
 def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) -> Chunk:

@@ -21,14 +21,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from catalog.errors import InvalidEvent
-from catalog.models import Money, Product, Stock
-from catalog.sor.base import ChangeRow
+from catalog import InvalidEvent, Money, Product, Stock
+from catalog.sor import ChangeRow
 from catalog.sor.schema import SKU_CONTENT, SKU_PRICE, SKU_STOCK
 
 Entity = Literal["product", "sku"]
 Op = Literal["upsert", "delete", "price", "stock"]
 Source = Literal["outbox", "webhook", "kafka", "file"]
+# What applying one event came to; sources ack every outcome (the DLQ keeps the dead ones).
+Outcome = Literal["applied", "skipped_stale", "skipped_unchanged", "dead_lettered"]
 
 SERVICE = "catalog"
 WRITE_SOURCES: frozenset[str] = frozenset({"webhook", "file"})

@@ -10,12 +10,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from catalog.errors import InvalidProduct
-from catalog.models import Product
-from catalog.sor.base import SystemOfRecord
+from catalog import InvalidProduct, Product
+from catalog.sor import SystemOfRecord
 from ingestion.chunker import Chunk, chunk_products
-from ingestion.index.base import IndexedState
 from ingestion.writer import IndexWriter, WriteResult
+from search import IndexedState
 
 Progress = Callable[[int], None]
 

@@ -16,14 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.settings import Settings
-from app.wiring import Services
-from catalog.errors import InvalidEvent
-from catalog.sor.base import DeadLetter
-from ingestion.events import ChangeEvent, parse_event
+from catalog import InvalidEvent
+from catalog.sor import DeadLetter, SystemOfRecord
+from ingestion.events import ChangeEvent, Outcome, parse_event
 from ingestion.sources.files import read_changes
 from ingestion.sources.kafka import decode
-from ingestion.worker import ChangeWorker, Outcome
+from ingestion.worker import ChangeWorker, WorkerConfig
+from ingestion.writer import IndexWriter
 
 CHUNK = 500
 DRAIN_TIMEOUT_S = 300.0
@@ -55,20 +54,21 @@ class ReplayReport:
         return data
 
 
-def _worker(svc: Services, settings: Settings) -> ChangeWorker:
-    """A short-lived worker: the model loads only if a change needs embedding."""
-    return ChangeWorker(svc, settings, sources=("outbox",), write_status=False, warm_model=False)
+def replay_worker(sor: SystemOfRecord, writer: IndexWriter, config: WorkerConfig) -> ChangeWorker:
+    """A short-lived worker: the outbox only, no status file; the model loads only if a change
+    needs embedding."""
+    return ChangeWorker(sor, writer, config, sources=("outbox",), write_status=False,
+                        warm_model=False)
 
 
-async def replay_file(
-    svc: Services, settings: Settings, path: Path, *, tenant: str
-) -> ReplayReport:
-    """Apply every valid line in order; dead-letter the others with their line and reason."""
+async def replay_file(worker: ChangeWorker, path: Path, *, tenant: str) -> ReplayReport:
+    """Apply every valid line in order; dead-letter the others with their line and reason.
+
+    ``worker`` is started here and stopped once the outbox has drained."""
     if not path.is_file():
         raise ValueError(f"changes file not found: {path}")
     started = time.perf_counter()
     report = ReplayReport(source=str(path))
-    worker = _worker(svc, settings)
     await worker.start()
     try:
         chunk: list[ChangeEvent] = []
@@ -98,23 +98,6 @@ async def _submit(worker: ChangeWorker, events: list[ChangeEvent], report: Repla
     report.events += len(events)
     futures = await worker.submit(events)
     report.count(await asyncio.gather(*futures))
-
-
-def replay_changes_cli(settings: Settings, path: Path, *, tenant: str, json_out: bool) -> None:
-    """``shopkeeper ingest --changes FILE``: replay, then print the report (JSON with --json)."""
-    from rich.console import Console
-
-    from app.wiring import services
-
-    async def run() -> ReplayReport:
-        async with services(settings) as svc:
-            return await replay_file(svc, settings, path, tenant=tenant)
-
-    report = asyncio.run(run())
-    if json_out:
-        print(json.dumps(report.summary()))
-    else:
-        Console(stderr=True).print(report.summary())
 
 
 # -- dead-letter queue ----------------------------------------------------------------------------
@@ -151,14 +134,17 @@ class DlqReplayReport:
 
 
 async def replay_dead_letters(
-    svc: Services, settings: Settings, ids: Sequence[int] | None = None, *, limit: int = 100_000
+    worker: ChangeWorker, ids: Sequence[int] | None = None, *, tenant: str,
+    limit: int = 100_000,
 ) -> DlqReplayReport:
     """Re-submit dead letters (all when ``ids`` is None); each is removed only once resubmitted.
 
     A letter that fails again is dead-lettered anew (with the new reason), so nothing is lost.
+    Lines without a tenant of their own belong to ``tenant``.
     """
     report = DlqReplayReport()
-    letters = await svc.sor.list_dead_letters(limit=limit)
+    sor = worker.sor
+    letters = await sor.list_dead_letters(limit=limit)
     if ids is not None:
         wanted = set(ids)
         letters = [d for d in letters if d.id in wanted]
@@ -167,19 +153,18 @@ async def replay_dead_letters(
                                  for i in sorted(missing)]
     if not letters:
         return report
-    worker = _worker(svc, settings)
     await worker.start()
     try:
         for letter in letters:
             try:
-                events = events_from_dead_letter(letter, tenant=settings.TENANT)
+                events = events_from_dead_letter(letter, tenant=tenant)
             except InvalidEvent as exc:
                 report.still_invalid.append({"id": letter.id, "reason": exc.message})
                 continue
             futures = await worker.submit(events)
             for outcome in await asyncio.gather(*futures):
                 report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
-            await svc.sor.pop_dead_letters([letter.id])
+            await sor.pop_dead_letters([letter.id])
             report.replayed.append(letter.id)
         report.drained = await worker.drain(DRAIN_TIMEOUT_S)
     finally:

@@ -10,9 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingestion.chunker import Chunk
-from ingestion.embedder import Embedder
-from ingestion.index.base import IndexedState, IndexPoint, VectorIndex
-from ingestion.sparse import Bm25Encoder
+from search import Bm25Encoder, Embedder, IndexedState, IndexPoint, VectorIndex
 
 # Payload keys that change without the text changing: refreshed by a payload-only update.
 VOLATILE_PAYLOAD = ("price", "currency", "in_stock", "version")

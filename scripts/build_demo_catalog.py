@@ -1,6 +1,6 @@
 """Build the committed demo catalog: a deterministic, shopper-friendly ~5,000-product Icecat subset.
 
-Run: ``python scripts/build_demo_catalog.py [--source /work/shared/data/icecat]``. It rewrites
+Run: ``python scripts/build_demo_catalog.py [--source ../shared/data/icecat]``. It rewrites
 ``catalog/data/demo_catalog.jsonl.gz`` (generic JSONL, synthetic stock) and ``ATTRIBUTION.md``;
 the output is byte-for-byte reproducible, so a rebuild shows up in git only if something changed.
 """
@@ -19,7 +19,8 @@ from catalog.importers import DEMO_CATALOG, dump_products, load_icecat
 from catalog.models import Product
 
 TARGET = 5000
-DEFAULT_SOURCE = Path("/work/shared/data/icecat")
+# ../shared beside the repository, wherever it is checked out.
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "icecat"
 # Categories with more products than a demo shopper needs; every other category is kept whole,
 # so mice, keyboards, headphones, speakers, monitors, notebooks, flash drives... all stay.
 CAPS: dict[str, int] = {

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from ingestion.index.base import IndexPoint, SearchFilter, SparseVector, point_id
-from ingestion.index.edge import EdgeIndex
-from ingestion.sparse import Bm25Encoder
+from search import IndexPoint, SearchFilter, SparseVector, point_id
+from search.index.edge import EdgeIndex
+from search.sparse import Bm25Encoder
 
 DIM = 384
 WORDS = [

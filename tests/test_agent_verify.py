@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from agents.nodes.verify import check
 from agents.state import Candidate, LiveOffer, no_constraints
-from agents.verify import check
 
 
 def _offer(sku: str, price: str | None, qty: int | None, availability: str) -> LiveOffer:

@@ -9,14 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalog.models import Money, Product, Sku, Stock
-from ingestion.chunker import (
-    DESCRIPTION_CHARS,
-    chunk_product,
-    chunk_sku,
-    normalise_colours,
-    normalise_model,
-)
-from ingestion.index.base import point_id
+from ingestion.chunker import DESCRIPTION_CHARS, chunk_product, chunk_sku
+from search.payload import normalise_colours, normalise_model, point_id
 
 MODEL = "test-model"
 BANNED = ("price", "stock", "promotion", "availability")

@@ -34,8 +34,8 @@ from psycopg import sql
 from catalog.models import Money, Product, Sku, Stock
 from catalog.sor.postgres import PostgresSor
 from ingestion.chunker import chunk_sku
-from ingestion.embedder import DEFAULT_MODEL_ID
-from ingestion.index.edge import EdgeIndex
+from search.embedder import DEFAULT_MODEL_ID
+from search.index.edge import EdgeIndex
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.model]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.evaluation import dcg, evaluate, load_judgments, score_ranking
+from search.evaluation import dcg, evaluate, load_judgments, score_ranking
 
 
 def test_ndcg_uses_exponential_gain_and_ideal_from_all_grades() -> None:

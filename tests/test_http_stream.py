@@ -24,8 +24,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agents.schemas import AgentEvent
+from app.api.sse import sse_response
 from app.metrics import HttpMetrics
-from app.sse import sse_response
 from catalog.errors import SorUnavailable
 from tests.http_support import (
     CLIENT,

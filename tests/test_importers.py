@@ -26,10 +26,7 @@ from catalog.importers import (
 from catalog.importers.categories import categorise
 from catalog.importers.icecat import readable_key
 from catalog.models import Money, Product, Sku, Stock
-
-ICECAT = Path("/work/shared/data/icecat")
-JUDGMENTS = Path("/work/shared/data/judgments_dev.csv")
-needs_icecat = pytest.mark.skipif(not ICECAT.exists(), reason="needs /work/shared/data/icecat")
+from tests.shared_data import ICECAT, JUDGMENTS, needs_icecat
 
 
 def rec(rid: str, **kw: Any) -> dict[str, Any]:

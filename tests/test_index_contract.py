@@ -12,17 +12,11 @@ from typing import Any
 import pytest
 
 from catalog.errors import IndexUnavailable
-from ingestion.index import _common
-from ingestion.index.base import (
-    PAYLOAD_INDEXES,
-    IndexPoint,
-    SearchFilter,
-    VectorIndex,
-    point_id,
-)
-from ingestion.index.edge import EdgeIndex
-from ingestion.index.remote import QdrantClientIndex
-from ingestion.sparse import Bm25Encoder
+from search.index.base import IndexPoint, SearchFilter, VectorIndex
+from search.payload import PAYLOAD_INDEXES, point_id
+from search.index.edge import EdgeIndex
+from search.index.remote import QdrantClientIndex
+from search.sparse import Bm25Encoder
 
 DIM = 8
 BM25 = Bm25Encoder()
@@ -347,8 +341,8 @@ def test_states_and_iter_states(ro_index: VectorIndex, monkeypatch: pytest.Monke
     assert (states["A2"].version, states["A2"].price, states["A2"].in_stock) == (1, 25.0, 0)
     assert ro_index.states("a", []) == {}
     # small pages so the scroll has to continue from an offset
-    monkeypatch.setattr("ingestion.index.edge.SCROLL_PAGE", 2)
-    monkeypatch.setattr("ingestion.index.remote.SCROLL_PAGE", 2)
+    monkeypatch.setattr("search.index.edge.SCROLL_PAGE", 2)
+    monkeypatch.setattr("search.index.remote.SCROLL_PAGE", 2)
     listed = list(ro_index.iter_states("a"))
     assert sorted(s.sku for s in listed) == ["A1", "A2", "A3", "A4", "A5"]
     assert {s.content_hash for s in listed} == {f"h-a-A{i}" for i in range(1, 6)}
@@ -417,7 +411,7 @@ def test_edge_lock_holds_across_processes(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from catalog.errors import IndexUnavailable\n"
-        "from ingestion.index.edge import EdgeIndex\n"
+        "from search.index.edge import EdgeIndex\n"
         "try:\n"
         "    EdgeIndex(sys.argv[1])\n"
         "except IndexUnavailable as e:\n"
@@ -461,8 +455,12 @@ def test_client_unreachable_server_is_one_line(tmp_path: Path) -> None:
     idx.close()
 
 
-def test_model_normalisation_matches_the_chunker() -> None:
-    from ingestion.chunker import normalise_model
+def test_model_numbers_are_matched_in_one_normal_form() -> None:
+    """Chunker and lookup share ``search.payload.normalise_model``: spaces, dashes, slashes,
+    dots and underscores go, case folds."""
+    from search.payload import normalise_model
 
-    for raw in ["CF-226X / 26X", "TN 2420", "pg_545.b", "HP301"]:
-        assert _common.normalise_model(raw) == normalise_model(raw)
+    expected = {"CF-226X / 26X": "cf226x26x", "TN 2420": "tn2420", "pg_545.b": "pg545b",
+                "HP301": "hp301", None: ""}
+    for raw, normal in expected.items():
+        assert normalise_model(raw) == normal

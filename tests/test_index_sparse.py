@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingestion.index.base import SparseVector
-from ingestion.sparse import DEFAULT_AVG_LEN, Bm25Encoder
+from search.index.base import SparseVector
+from search.sparse import DEFAULT_AVG_LEN, Bm25Encoder
 
 
 def test_documents_and_queries_share_a_vocabulary() -> None:

@@ -22,7 +22,7 @@ import pytest
 from cdc_helpers import TENANT, GatedSor, assert_index_equals_sor, product, settings_for, stack
 from prometheus_client import CollectorRegistry
 
-from app.wiring import Services
+from app.wiring import Services, build_worker, worker_config
 from catalog.models import Money
 from ingestion.sources.kafka import consume_loop, consume_once, run_kafka
 from ingestion.worker import ChangeWorker
@@ -98,7 +98,7 @@ async def svc(tmp_path: Path) -> AsyncIterator[Services]:
 
 
 async def started(svc: Services, tmp_path: Path, **overrides: Any) -> ChangeWorker:
-    worker = ChangeWorker(svc, settings_for(tmp_path, **overrides), sources=(),
+    worker = build_worker(svc, settings_for(tmp_path, **overrides), sources=(),
                           registry=CollectorRegistry(), write_status=False, warm_model=False,
                           flush_interval=0.0)
     await worker.start()
@@ -264,7 +264,7 @@ async def test_run_kafka_turns_auto_commit_off(
     worker = await started(svc, tmp_path)
     stopping = asyncio.Event()
     stopping.set()
-    await run_kafka(settings, worker, stopping)
+    await run_kafka(worker_config(settings).kafka, worker, stopping)
     await worker.stop()
     assert made["enable_auto_commit"] is False
     assert made["topics"] == (settings.KAFKA_TOPIC,) and made["group_id"] == settings.KAFKA_GROUP

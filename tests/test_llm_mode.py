@@ -98,14 +98,13 @@ def stand_in() -> Iterator[StandIn]:
 async def llm_agent(demo_services: Any, demo_settings: Any, stand_in: StandIn
                     ) -> AsyncIterator[Any]:
     """The agent in LLM mode, its chat model pointed at the stand-in."""
-    from agents.service import ShoppingAgent
+    from app.wiring import open_agent
 
     settings = demo_settings_for(demo_settings.DATA_DIR, LLM_PROVIDER="openai",
                                  LLM_MODEL="stand-in", LLM_BASE_URL=stand_in.url,
                                  LLM_API_KEY="test-key", LLM_TIMEOUT_S=10)
-    agent = await ShoppingAgent.create(demo_services, settings)
-    yield agent
-    await agent.aclose()
+    async with open_agent(demo_services, settings) as agent:
+        yield agent
 
 
 QUESTION = "cheapest in-stock wireless mouse"  # grounded top pick: SKU 2704878 at $8.94
@@ -137,7 +136,7 @@ async def test_wrong_price_is_caught_and_replaced(llm_agent: Any, stand_in: Stan
                                                   caplog: Any) -> None:
     stand_in.script = [{"text": "Great news: the HP Wireless Eco-comfort Mobile mouse "
                                 "(SKU 2704878) is only $6.94 today and in stock."}]
-    with caplog.at_level(logging.WARNING, logger="agents.verify"):
+    with caplog.at_level(logging.WARNING, logger="agents.nodes.verify"):
         answer = await llm_agent.answer(AgentRequest(message=QUESTION))
     assert answer.replaced and answer.grounded
     assert answer.text.startswith("The cheapest match for “wireless mouse” that's in stock is "

@@ -10,8 +10,8 @@ import pytest
 from app.settings import Settings
 from app.wiring import services
 from catalog.models import Money, Product, Sku, Stock
-from ingestion.index.base import SearchFilter
 from ingestion.pipeline import ingest_products
+from search.index.base import SearchFilter
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

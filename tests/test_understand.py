@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from agents.parsing import price_bounds
+from agents.nodes.understand import interpret
+from agents.rules.parsing import price_bounds
+from agents.rules.vocabulary import Vocabulary
 from agents.state import Memory, Shown
-from agents.understand import interpret
-from agents.vocabulary import Vocabulary
 
 VOCAB = Vocabulary(
     brands={"logitech": ["logitech"], "hp": ["hp"], "sharp": ["sharp"],

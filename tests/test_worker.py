@@ -31,7 +31,7 @@ from cdc_helpers import (
 )
 from prometheus_client import CollectorRegistry
 
-from app.wiring import Services
+from app.wiring import Services, build_worker
 from catalog.models import Money, Stock
 from ingestion.backoff import backoff_delay
 from ingestion.sources.webhook import parse_batch
@@ -46,7 +46,7 @@ async def svc(tmp_path: Path) -> AsyncIterator[Services]:
 
 def make_worker(svc: Services, tmp_path: Path, *, sources: Any = (), registry: Any = None,
                 partitions: int = 4, **overrides: Any) -> ChangeWorker:
-    return ChangeWorker(
+    return build_worker(
         svc, settings_for(tmp_path, **overrides), registry=registry or CollectorRegistry(),
         partitions=partitions, sources=sources, write_status=False, warm_model=False,
     )
@@ -205,7 +205,7 @@ async def test_transient_failures_are_retried_with_backoff_then_applied(
         delays.append((attempt, d))
         return d
 
-    monkeypatch.setattr("ingestion.worker.backoff_delay", spy)
+    monkeypatch.setattr("ingestion.worker.core.backoff_delay", spy)
     await svc.sor.upsert_products([product(1)])
     worker = make_worker(svc, tmp_path, WORKER_MAX_ATTEMPTS=4)
     await worker.start()
@@ -382,7 +382,7 @@ async def test_metrics_live_on_the_registry_passed_in(svc: Services, tmp_path: P
 
 async def test_stats_and_status_file(svc: Services, tmp_path: Path) -> None:
     status = tmp_path / "status.json"
-    worker = ChangeWorker(svc, settings_for(tmp_path), sources=(), status_file=status,
+    worker = build_worker(svc, settings_for(tmp_path), sources=(), status_file=status,
                           warm_model=False)
     assert not worker.running
     await worker.start()
@@ -434,7 +434,7 @@ async def test_a_delete_after_a_pending_embedding_leaves_no_ghost(tmp_path: Path
 
 
 async def test_concurrent_embedding_requests_share_one_model_call() -> None:
-    from ingestion.coalesce import Coalescer
+    from ingestion.worker.coalesce import Coalescer
 
     calls: list[list[int]] = []
 
@@ -456,7 +456,7 @@ async def test_concurrent_embedding_requests_share_one_model_call() -> None:
 async def test_the_write_observer_sees_each_index_write(svc: Services, tmp_path: Path) -> None:
     seen: list[tuple[str, str, Any]] = []
     await svc.sor.upsert_products([product(1), product(2)])
-    worker = ChangeWorker(svc, settings_for(tmp_path), sources=(), write_status=False,
+    worker = build_worker(svc, settings_for(tmp_path), sources=(), write_status=False,
                           warm_model=False, on_write=lambda t, s, f: seen.append((t, s, f)))
     await worker.start()
     await asyncio.gather(*await worker.submit([note("S1", 1), note("S2", 2)]))

@@ -16,7 +16,7 @@ import pytest
 from cdc_helpers import TENANT, assert_index_equals_sor, product, settings_for, stack
 from typer.testing import CliRunner
 
-from app.wiring import Services
+from app.wiring import Services, build_replay_worker
 from ingestion.replay import replay_dead_letters, replay_file
 from ingestion.sources.files import read_changes
 
@@ -77,7 +77,8 @@ async def test_file_replay_applies_valid_lines_and_dead_letters_the_rest(
 ) -> None:
     path = tmp_path / "changes.jsonl"
     path.write_text("\n".join(CHANGES) + "\n")
-    report = await replay_file(svc, settings_for(tmp_path), path, tenant=TENANT)
+    report = await replay_file(build_replay_worker(svc, settings_for(tmp_path)), path,
+                               tenant=TENANT)
     assert report.drained
     assert (report.lines, report.events) == (12, 7)
     assert (report.applied, report.skipped_stale) == (5, 1)
@@ -105,14 +106,16 @@ async def test_dlq_replay_resubmits_and_removes_only_what_it_replayed(
         line(id="r1", op="price", sku="S1", version=1, price={"amount": "5.00"}),
         "{still not json",
     ]) + "\n")
-    await replay_file(svc, settings, path, tenant=TENANT)
+    await replay_file(build_replay_worker(svc, settings), path, tenant=TENANT)
     letters = await svc.sor.list_dead_letters()
     [price_letter] = [d for d in letters if "event_id" in d.event]
     [garbage_letter] = [d for d in letters if "line" in d.event]
     assert price_letter.event["event_id"] == "r1"
     # The SKU exists now, so the dead-lettered price can be applied.
     await svc.sor.upsert_products([product(1)])
-    report = await replay_dead_letters(svc, settings, [price_letter.id, garbage_letter.id, 999])
+    report = await replay_dead_letters(build_replay_worker(svc, settings),
+                                       [price_letter.id, garbage_letter.id, 999],
+                                       tenant=settings.TENANT)
     assert report.replayed == [price_letter.id]
     assert report.outcomes == {"applied": 1}
     assert sorted(x["id"] for x in report.still_invalid) == sorted([999, garbage_letter.id])
@@ -121,7 +124,7 @@ async def test_dlq_replay_resubmits_and_removes_only_what_it_replayed(
     assert str(offers["S1"].price) == "$5.00"
     await assert_index_equals_sor(svc.sor, svc.index)
     # Replaying everything: the garbage line is still garbage and stays put.
-    again = await replay_dead_letters(svc, settings)
+    again = await replay_dead_letters(build_replay_worker(svc, settings), tenant=settings.TENANT)
     assert again.replayed == [] and len(again.still_invalid) == 1
 
 
@@ -131,9 +134,10 @@ async def test_replayed_events_that_fail_again_are_dead_lettered_anew(
     settings = settings_for(tmp_path)
     path = tmp_path / "changes.jsonl"
     path.write_text(line(id="r2", op="stock", sku="GONE", version=1, stock={"quantity": 1}) + "\n")
-    await replay_file(svc, settings, path, tenant=TENANT)
+    await replay_file(build_replay_worker(svc, settings), path, tenant=TENANT)
     [first] = await svc.sor.list_dead_letters()
-    report = await replay_dead_letters(svc, settings)
+    report = await replay_dead_letters(build_replay_worker(svc, settings),
+                                       tenant=settings.TENANT)
     assert report.outcomes == {"dead_lettered": 1}
     [second] = await svc.sor.list_dead_letters()
     assert second.id != first.id and second.event["event_id"] == "r2"
@@ -143,15 +147,12 @@ async def test_replayed_events_that_fail_again_are_dead_lettered_anew(
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     from app.cli import cli
-    from app.commands import register
 
     monkeypatch.setenv("SHOPKEEPER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SHOPKEEPER_TENANT", TENANT)
     monkeypatch.delenv("SHOPKEEPER_SOR_URL", raising=False)
     monkeypatch.delenv("SHOPKEEPER_QDRANT_URL", raising=False)
     monkeypatch.delenv("SHOPKEEPER_KAFKA_BOOTSTRAP", raising=False)
-    if not any(c.name == "status" for c in cli.registered_commands):
-        register(cli)
     return cli
 
 

@@ -14,13 +14,13 @@ from typing import Annotated, Literal
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from agents.service import ShoppingAgent
+from agents import ShoppingAgent
 from app.api.schemas import AssistIn, ChatIn, QueryIn
 from app.runtime import Runtime
 from app.settings import Settings, hash_key
 from app.wiring import Services
-from catalog.errors import Forbidden, InvalidInput, RateLimited, Unauthorized
-from ingestion.worker import ChangeWorker
+from catalog import Forbidden, InvalidInput, RateLimited, Unauthorized
+from ingestion import ChangeWorker
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{8,128}$"
 

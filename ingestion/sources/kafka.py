@@ -17,15 +17,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from catalog.errors import InvalidEvent
+from catalog import InvalidEvent
 from ingestion.backoff import backoff_delay
 from ingestion.events import ChangeEvent, from_debezium
-
-if TYPE_CHECKING:
-    from app.settings import Settings
-    from ingestion.worker import ChangeWorker
+from ingestion.sources.base import ChangeSink
 
 log = logging.getLogger("shopkeeper.worker.kafka")
 MAX_RAW_CHARS = 4000
@@ -67,7 +65,7 @@ def decode(value: bytes | None) -> list[ChangeEvent]:
 
 
 async def consume_once(
-    consumer: Consumer, worker: ChangeWorker, *, timeout_ms: int = 500, max_records: int = 500
+    consumer: Consumer, worker: ChangeSink, *, timeout_ms: int = 500, max_records: int = 500
 ) -> int:
     """One fetch -> apply -> commit round; returns records handled. Raises if nothing committed."""
     batches = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
@@ -102,7 +100,7 @@ async def consume_once(
 
 
 async def consume_loop(
-    consumer: Consumer, worker: ChangeWorker, stopping: asyncio.Event, *,
+    consumer: Consumer, worker: ChangeSink, stopping: asyncio.Event, *,
     timeout_ms: int = 500, max_records: int = 500,
 ) -> None:
     """Rounds until ``stopping``; a failed round is retried with backoff, the loop never dies."""
@@ -131,14 +129,23 @@ def _raw(tp: Any, rec: Any) -> dict[str, Any]:
     }
 
 
-async def run_kafka(settings: Settings, worker: ChangeWorker, stopping: asyncio.Event) -> None:
-    """Consume ``KAFKA_TOPIC`` as ``KAFKA_GROUP`` from ``KAFKA_BOOTSTRAP`` until ``stopping``."""
+@dataclass(frozen=True)
+class KafkaConfig:
+    """Where the Debezium topic is and which consumer group commits its offsets."""
+
+    bootstrap: str
+    topic: str = "shopkeeper.catalog.changes"
+    group: str = "shopkeeper-indexer"
+
+
+async def run_kafka(config: KafkaConfig, worker: ChangeSink, stopping: asyncio.Event) -> None:
+    """Consume ``config.topic`` as ``config.group`` from ``config.bootstrap`` until ``stopping``."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        settings.KAFKA_TOPIC,
-        bootstrap_servers=settings.KAFKA_BOOTSTRAP,
-        group_id=settings.KAFKA_GROUP,
+        config.topic,
+        bootstrap_servers=config.bootstrap,
+        group_id=config.group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",

@@ -15,15 +15,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from catalog.errors import InvalidEvent
-from catalog.sor.base import ChangeRow, SystemOfRecord
+from catalog import InvalidEvent
+from catalog.sor import ChangeRow, SystemOfRecord
 from ingestion.backoff import backoff_delay
 from ingestion.events import ChangeEvent, from_change_row
-
-if TYPE_CHECKING:
-    from ingestion.worker import ChangeWorker
+from ingestion.sources.base import ChangeSink
 
 log = logging.getLogger("shopkeeper.worker.outbox")
 IDLE_WAIT_S = 0.5
@@ -35,7 +33,7 @@ class OutboxSource:
     def __init__(
         self,
         sor: SystemOfRecord,
-        worker: ChangeWorker,
+        worker: ChangeSink,
         *,
         claim_limit: int = 128,
         lease_seconds: float = 30.0,

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from catalog.models import Money, Product, Stock
+from catalog import Money, Product, Stock
 from ingestion.events import MAX_VERSION, ChangeEvent, Entity, Op, describe
 
 MAX_BATCH = 1000

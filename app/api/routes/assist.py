@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
-from agents.schemas import AgentRequest, Answer
+from agents import AgentRequest, Answer
 from app.api.deps import AgentDep, AssistUser, OwnedAssist, RuntimeDep, Started
 from app.api.openapi import ANSWER_EXAMPLE, KEYED, SSE_RESPONSES, error
 from app.api.schemas import AssistIn
-from app.sse import prime, sse_response
+from app.api.sse import prime, sse_response
 
 router = APIRouter(prefix="/v1/assist", tags=["assist"])
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from app.api.deps import IngestKey, SettingsDep, WorkerDep
 from app.api.openapi import KEYED, error
 from app.api.schemas import EventRejection, EventsAccepted, EventsRejected
-from catalog.errors import ServiceUnavailable
+from catalog import ServiceUnavailable
 from ingestion.sources.webhook import MAX_BATCH, WebhookEvent, parse_batch
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
-from agents.schemas import AgentRequest
+from agents import AgentRequest
 from app.api.deps import AgentDep, ClientId, OwnedChat, RuntimeDep, Started
 from app.api.openapi import SSE_RESPONSES
-from app.sse import prime, sse_response
+from app.api.sse import prime, sse_response
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from agents.schemas import AgentRequest, Answer
+from agents import AgentRequest, Answer
 from app.api.deps import AgentDep, ClientId, QueryBody, RuntimeDep
 from app.api.openapi import ANSWER_EXAMPLE, error
 

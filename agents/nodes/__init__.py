@@ -1,0 +1,1 @@
+"""Node modules of the shopping agent graph: one small async function (plus router) each."""

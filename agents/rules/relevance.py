@@ -1,0 +1,78 @@
+"""A lexical floor under retrieval: a hit must share a word with the question to be shown.
+
+Vector search always returns neighbours, even for things the shop does not sell ("iphone 7");
+without this floor the agent would recommend whatever is nearest.
+"""
+
+from __future__ import annotations
+
+from agents.rules.vocabulary import words
+from agents.state import Candidate
+
+# Shopper words -> catalog words. Generic retail vocabulary, not tuned to any query file.
+SYNONYMS: dict[str, str] = {
+    "laptop": "notebook",
+    "laptops": "notebooks",
+    "earphones": "headphones earbuds",
+    "earbuds": "headphones",
+    "headset": "headphones",
+    "tv": "television",
+    "ps4": "playstation 4",
+    "ps5": "playstation 5",
+    "pc": "computer desktop",
+    "cellphone": "smartphone mobile phone",
+    "phone": "smartphone mobile",
+    "mousepad": "mouse pad",
+    "thumb drive": "usb flash drive",
+    "pen drive": "usb flash drive",
+    "memory stick": "usb flash drive",
+    "ssd": "solid state drive",
+    "hdd": "hard disk drive",
+    "charger": "power adapter",
+    "cord": "cable",
+    "cords": "cables",
+    "screen": "monitor display",
+    "wifi": "wireless wi-fi",
+    "bluetooth": "bluetooth wireless",
+}
+
+
+def expand_query(text: str) -> str:
+    """Append catalog synonyms of the shopper's words (used by the agent's relevance check)."""
+    lowered = " " + " ".join(text.lower().split()) + " "
+    extra: list[str] = []
+    for phrase, synonyms in SYNONYMS.items():
+        if f" {phrase} " in lowered and synonyms not in lowered:
+            extra.append(synonyms)
+    return text if not extra else f"{text} {' '.join(extra)}"
+
+
+# Words that say nothing about the product: they can never be the only link to a hit.
+FILLER = frozenset({"something", "anything", "thing", "things", "stuff", "item", "items",
+                    "product", "products", "good", "nice", "best", "new", "cheap", "great"})
+
+
+def stem(word: str) -> str:
+    """Crude plural folding, enough for "headphones" ~ "headphone" and "cables" ~ "cable"."""
+    for suffix in ("es", "s"):
+        if len(word) > 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _stems(c: Candidate) -> set[str]:
+    text = " ".join([c["title"], c["brand"], c["category"] or "", c["description"],
+                     *c["specs"].values()])
+    return {stem(w) for w in words(text).split()}
+
+
+def relevant(cands: list[Candidate], query: str, category: str | None) -> list[Candidate]:
+    """The hits that share a (stemmed) word with the question; all of them when the index
+    already filtered by category, or when the question has no such word to check."""
+    if category:
+        return cands
+    wanted = {stem(w) for w in words(expand_query(query)).split()
+              if len(w) >= 3 and w.isalpha() and w not in FILLER}
+    if not wanted:
+        return cands
+    return [c for c in cands if c["exact"] or wanted & _stems(c)]

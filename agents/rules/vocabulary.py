@@ -1,0 +1,148 @@
+"""The catalog's own words (brands, colours, categories, facet values), built once per tenant.
+
+Constraints are resolved against this vocabulary, so "logitech" becomes a brand filter only
+if the shop sells Logitech. It is read from the SoR (the catalog's truth) on first use and kept
+on the agent's deps; it is rebuilt in the background after ``ttl_s`` so new brands appear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from catalog import Product
+from catalog.importers.categories import categorise
+from catalog.sor import SystemOfRecord
+from search import FACET_ATTRIBUTES, colour_of, facets_of, normalise_colours
+
+log = logging.getLogger(__name__)
+
+# Brands that are also everyday words: they count only when typed capitalised ("Sharp").
+COMMON_WORDS = frozenset({
+    "act", "apple", "be quiet", "buffalo", "chief", "denver", "eminent", "equip", "integral",
+    "jumbo", "lena", "manhattan", "peach", "princess", "sharp", "shuttle", "speck", "step2",
+    "thule", "tristar", "varta",
+})
+# Facet keys whose values a shopper types as a requirement; a different value rules a SKU out.
+STRICT_FACET_KEYS = frozenset({"connectivity technology", "print technology"})
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_ALPHA = re.compile(r"[a-z][a-z ]+")
+_NOT_VALUES = frozenset({"yes", "no", "not available", "other", "none", "any"})
+
+
+@lru_cache(maxsize=16384)
+def words(text: str) -> str:
+    """Lower-case words separated by single spaces: the form every phrase is matched in.
+
+    Memoised (a pure function): ranking normalises the same titles and facets many times.
+    """
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Phrase -> catalog value maps; phrases are ``words()``-normalised."""
+
+    brands: dict[str, list[str]] = field(default_factory=dict)
+    colours: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    skus: int = 0
+    max_phrase_words: int = 1
+    """Longest brand or facet phrase, in words (bounds the phrase matcher's window)."""
+
+
+def _phrase(value: str) -> str | None:
+    """The words a shopper would type for a value, or None if it is a code, a number or vague."""
+    value = words(value)
+    if not 3 <= len(value) <= 30 or len(value.split()) > 3 or value in _NOT_VALUES:
+        return None
+    return value if _ALPHA.fullmatch(value) else None
+
+
+def build_vocabulary(products: list[Product]) -> Vocabulary:
+    """Collect the vocabulary of one tenant's products (pure; see ``VocabularyCache``)."""
+    brands: dict[str, set[str]] = defaultdict(set)
+    colours: set[str] = set()
+    categories: set[str] = set()
+    facet_set: set[str] = set()
+    skus = 0
+    for product in products:
+        brand = product.brand.strip().lower()
+        if brand:
+            brands[words(brand)].add(brand)
+        if product.category:
+            categories.add(product.category.lower())
+        for sku in product.skus:
+            skus += 1
+            colours.update(c for c in normalise_colours(colour_of(product, sku)) if _phrase(c))
+            facet_set.update(f for f in facets_of(product, sku)
+                             if f.split("=", 1)[0] in FACET_ATTRIBUTES)
+    for phrase, owners in list(brands.items()):  # "kingston" -> "kingston technology"
+        first = phrase.split()[0]
+        if len(first) >= 4 and first not in brands and first not in COMMON_WORDS:
+            brands.setdefault(first, set()).update(owners)
+    frozen_colours = frozenset(colours)
+    facets: dict[str, set[str]] = defaultdict(set)
+    for facet in facet_set:
+        value = _phrase(facet.split("=", 1)[1])
+        if value and value not in frozen_colours and not categorise(value):
+            facets[value].add(facet)
+    longest = max((len(p.split()) for p in (*brands, *facets)), default=1)
+    return Vocabulary(
+        max_phrase_words=longest,
+        brands={k: sorted(v) for k, v in brands.items()},
+        colours=frozen_colours,
+        categories=frozenset(categories),
+        facets={k: sorted(v) for k, v in facets.items()},
+        skus=skus,
+    )
+
+
+@dataclass
+class VocabularyCache:
+    """One vocabulary per tenant, loaded once and refreshed in the background when old."""
+
+    sor: SystemOfRecord
+    ttl_s: float = 600.0
+    _entries: dict[str, tuple[float, Vocabulary]] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _refreshing: set[asyncio.Task[Vocabulary]] = field(default_factory=set)
+
+    async def get(self, tenant: str) -> Vocabulary:
+        """The tenant's vocabulary; an empty one (not cached) while the SoR cannot be read."""
+        entry = self._entries.get(tenant)
+        if entry is None:
+            return await self.load(tenant)
+        if time.monotonic() - entry[0] > self.ttl_s and not self._locks[tenant].locked():
+            task = asyncio.create_task(self.load(tenant))
+            self._refreshing.add(task)
+            task.add_done_callback(self._refreshing.discard)
+        return entry[1]
+
+    async def load(self, tenant: str) -> Vocabulary:
+        lock = self._locks.setdefault(tenant, asyncio.Lock())
+        async with lock:
+            entry = self._entries.get(tenant)
+            if entry is not None and time.monotonic() - entry[0] <= self.ttl_s:
+                return entry[1]
+            try:
+                products = [p async for p in self.sor.iter_products(tenant)]
+            except Exception as exc:  # SoR down: answer without brand/colour resolution
+                log.warning("vocabulary of %r unavailable: %s", tenant, exc)
+                return entry[1] if entry else Vocabulary()
+            vocab = build_vocabulary(products)
+            self._entries[tenant] = (time.monotonic(), vocab)
+            return vocab
+
+    def invalidate(self, tenant: str | None = None) -> None:
+        """Forget one tenant's vocabulary (or all), e.g. after a bulk ingest."""
+        if tenant is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(tenant, None)

@@ -1,0 +1,142 @@
+"""Agent events -> Server-Sent Events: the wire format, heartbeats and cancellation on disconnect.
+
+Each ``AgentEvent`` becomes one SSE message whose ``event:`` is the agent's fixed type (meta,
+status, products, token, done, error) and whose ``data:`` is the event's JSON. Comment-line
+pings keep proxies from closing a quiet stream. When the client goes away, sse-starlette
+cancels the task reading our generator; the cancellation reaches the agent's stream where it
+awaits, so the graph run stops, and ``finally`` counts the stream as ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+
+import anyio
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from agents import AgentEvent, error_event
+from app.metrics import HttpMetrics
+from catalog import ShopkeeperError
+
+log = logging.getLogger("shopkeeper.sse")
+
+PING_SECONDS = 15.0
+SEND_TIMEOUT_SECONDS = 30.0
+TERMINAL = frozenset({"done", "error"})
+
+
+def to_sse(event: AgentEvent) -> ServerSentEvent:
+    """One agent event as one SSE message (compact JSON; datetimes and decimals as strings)."""
+    data = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False, default=str)
+    return ServerSentEvent(data=data, event=event.type)
+
+
+def ping() -> ServerSentEvent:
+    return ServerSentEvent(comment="ping")
+
+
+async def _close(events: AsyncIterator[AgentEvent]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+async def prime(events: AsyncIterator[AgentEvent]) -> AsyncGenerator[AgentEvent, None]:
+    """Run the stream to its first event before answering, so early failures (bad thread,
+    unknown tenant) become a proper HTTP status instead of an ``error`` event after a 200."""
+    try:
+        first = await anext(events)
+    except BaseException:
+        await _close(events)
+        raise
+
+    async def chained() -> AsyncGenerator[AgentEvent, None]:
+        try:
+            yield first
+            async for event in events:
+                yield event
+        finally:
+            await _close(events)
+
+    return chained()
+
+
+async def admitted(
+    events: AsyncIterator[AgentEvent], runs: asyncio.Semaphore | None
+) -> AsyncGenerator[AgentEvent, None]:
+    """The first event (``meta``, sent before the agent's graph starts) at once; the rest once
+    a run slot is free, so a busy server still opens every stream without delay."""
+    try:
+        first = await anext(events, None)
+        if first is None:
+            return
+        yield first
+        if runs is None:
+            async for event in events:
+                yield event
+            return
+        async with runs:
+            async for event in events:
+                yield event
+    finally:
+        await _close(events)
+
+
+async def _messages(
+    events: AsyncIterator[AgentEvent],
+    metrics: HttpMetrics,
+    started: float,
+    runs: asyncio.Semaphore | None,
+) -> AsyncIterator[ServerSentEvent]:
+    outcome = "cancelled"  # stays so unless the stream ends on done/error
+    seen_first = False
+    metrics.streams_active.inc()
+    try:
+        async for event in admitted(events, runs):
+            if not seen_first:
+                seen_first = True
+                metrics.first_event.observe(time.perf_counter() - started)
+            yield to_sse(event)
+            if event.type in TERMINAL:
+                outcome = event.type
+                break
+        else:
+            outcome = "incomplete"  # the agent ended without done/error: its bug, but say so
+            log.warning("agent stream ended without a done or error event")
+    except Exception as exc:  # after the 200: report in-band, never a traceback
+        if not isinstance(exc, ShopkeeperError):
+            log.error("agent stream failed", exc_info=exc)
+        outcome = "error"
+        yield to_sse(error_event(exc))
+    finally:
+        metrics.streams_active.dec()
+        metrics.streams.labels(outcome).inc()
+        if outcome == "cancelled":
+            log.info("client disconnected; agent run cancelled")
+        # Close the agent's stream even if we are being cancelled, so its cleanup runs.
+        with anyio.move_on_after(5, shield=True):
+            await _close(events)
+
+
+def sse_response(
+    events: AsyncIterator[AgentEvent],
+    metrics: HttpMetrics,
+    *,
+    started: float,
+    runs: asyncio.Semaphore | None = None,
+    ping_seconds: float = PING_SECONDS,
+    headers: Mapping[str, str] | None = None,
+) -> EventSourceResponse:
+    """The streaming response (sse-starlette adds ``Cache-Control: no-store`` and
+    ``X-Accel-Buffering: no``, so nginx does not buffer it)."""
+    return EventSourceResponse(
+        _messages(events, metrics, started, runs),
+        ping=ping_seconds,
+        ping_message_factory=ping,
+        send_timeout=SEND_TIMEOUT_SECONDS,
+        headers=headers,
+    )

@@ -1,0 +1,112 @@
+"""``shopkeeper worker`` and ``shopkeeper status``: run the change stream and see how it is doing.
+
+``status`` needs only the SoR (and the worker's status file), so it works while ``serve`` or
+``worker`` owns the embedded index; ``worker`` opens the index and needs it to itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from app.cli.common import err, friendly_errors, out
+from app.settings import Settings
+from app.wiring import build_worker, services
+from catalog.sor import open_sor
+from ingestion import STATUS_FILE
+
+STATUS_FRESH_S = 5.0
+
+
+@friendly_errors
+def worker(
+    stop_timeout: Annotated[float, typer.Option(help="Seconds to finish in-flight changes")] = 30.0,
+) -> None:
+    """Run the change worker (outbox, plus Kafka if SHOPKEEPER_KAFKA_BOOTSTRAP) until SIGTERM."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    asyncio.run(_run_worker(Settings(), stop_timeout))
+
+
+async def _run_worker(settings: Settings, stop_timeout: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with services(settings) as svc:
+        change_worker = build_worker(svc, settings)
+        await change_worker.start()
+        err.print(f"worker ready: sources={','.join(change_worker.source_names)} "
+                  f"partitions={change_worker.n_partitions}")
+        try:
+            await stop.wait()
+            err.print("stopping: finishing in-flight changes")
+        finally:
+            await change_worker.stop(stop_timeout)
+        err.print("worker stopped")
+
+
+@friendly_errors
+def status(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Lag, outbox backlog, DLQ size, and the running worker's queue (from its status file)."""
+    settings = Settings()
+    data = asyncio.run(_status(settings))
+    if json_out:
+        print(json.dumps(data))
+        return
+    table = Table("what", "value")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        table.add_row(key, "-" if value is None else str(value))
+    out.print(table)
+
+
+async def _status(settings: Settings) -> dict[str, Any]:
+    sor = open_sor(settings.sor_url)
+    await sor.open()
+    try:
+        pending = await sor.pending_changes()
+        oldest = await sor.oldest_pending_at()
+        dlq_size = await sor.count_dead_letters()
+    finally:
+        await sor.close()
+    now = datetime.now(UTC)
+    data: dict[str, Any] = {
+        "outbox_pending": pending,
+        "lag_seconds": round((now - oldest).total_seconds(), 3) if oldest else 0.0,
+        "dlq_size": dlq_size,
+        "worker": _worker_status(settings, now),
+    }
+    worker_info = data["worker"]
+    data["queue_depth"] = worker_info.get("queue_depth") if worker_info.get("running") else None
+    return data
+
+
+def _worker_status(settings: Settings, now: datetime) -> dict[str, Any]:
+    """The running worker's own figures, if its status file is fresh."""
+    path = settings.DATA_DIR / STATUS_FILE
+    try:
+        info = json.loads(path.read_text())
+        updated = datetime.fromisoformat(info["updated_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"running": False}
+    age = (now - updated).total_seconds()
+    fresh = age <= STATUS_FRESH_S and bool(info.get("running"))
+    keys = ("queue_depth", "queue_capacity", "applied", "skipped_stale", "skipped_unchanged",
+            "dead_lettered", "retries", "pid", "sources")
+    return {"running": fresh, "status_age_s": round(age, 1), **{k: info.get(k) for k in keys}}
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("worker")(worker)
+    cli.command("status")(status)

@@ -1,0 +1,25 @@
+"""The vector index: one small interface, an embedded Qdrant Edge and a Qdrant server backend."""
+
+from search.index.base import (
+    DENSE,
+    SPARSE,
+    Hit,
+    IndexedState,
+    IndexPoint,
+    SearchFilter,
+    SparseVector,
+    VectorIndex,
+    open_index,
+)
+
+__all__ = [
+    "DENSE",
+    "SPARSE",
+    "Hit",
+    "IndexPoint",
+    "IndexedState",
+    "SearchFilter",
+    "SparseVector",
+    "VectorIndex",
+    "open_index",
+]

@@ -1,0 +1,139 @@
+"""The index interface both backends implement, and the value types that cross it.
+
+Points are keyed by ``uuid5(tenant, sku)``; every query carries a mandatory tenant filter.
+Sparse vectors are computed client-side (Qdrant's BM25 tokenizer) and stored with the IDF
+modifier, so both backends score BM25 the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+DENSE = "dense"
+SPARSE = "bm25"
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    indices: list[int]
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class IndexPoint:
+    """One SKU as stored: deterministic id, two vectors and the filterable payload."""
+
+    id: str
+    dense: Sequence[float]
+    sparse: SparseVector
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Payload filters; ``tenant`` is mandatory so no query can cross shops."""
+
+    tenant: str
+    brands: Sequence[str] = ()
+    colours: Sequence[str] = ()
+    categories: Sequence[str] = ()
+    facets: Sequence[str] = ()  # "key=value" strings, all must match
+    skus: Sequence[str] = ()
+    exclude_skus: Sequence[str] = ()
+    min_price: float | None = None
+    max_price: float | None = None
+    in_stock: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not self.tenant:
+            raise ValueError("a tenant filter is mandatory on every query")
+
+
+@dataclass(frozen=True)
+class Hit:
+    sku: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexedState:
+    """What the index holds for one SKU: enough to decide whether a change is stale or unchanged."""
+
+    sku: str
+    content_hash: str
+    version: int
+    price: float | None
+    in_stock: int | None
+
+
+class VectorIndex(Protocol):
+    """Write and query side of the index; synchronous because the embedded engine answers in ms."""
+
+    def ensure_collection(self, dense_size: int) -> None:
+        """Create the collection, its named vectors and payload indexes if missing."""
+
+    def upsert(self, points: Sequence[IndexPoint]) -> None: ...
+
+    def set_payload(self, tenant: str, sku: str, payload: dict[str, Any]) -> None:
+        """Merge payload keys into one point without touching its vectors."""
+
+    def delete(self, tenant: str, skus: Sequence[str]) -> None: ...
+
+    def query(
+        self,
+        flt: SearchFilter,
+        *,
+        dense: Sequence[float] | None = None,
+        sparse: SparseVector | None = None,
+        limit: int = 10,
+        prefetch_limit: int = 100,
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> list[Hit]:
+        """Dense-only, sparse-only, or both legs under the same filter fused by
+        ``search.fusion`` (weighted RRF over ``prefetch_limit`` hits per leg)."""
+
+    def lookup(
+        self,
+        tenant: str,
+        *,
+        skus: Sequence[str] = (),
+        model_numbers: Sequence[str] = (),
+        eans: Sequence[str] = (),
+        flt: SearchFilter | None = None,
+    ) -> list[Hit]:
+        """Exact match on SKU, model number (normalised) or EAN, under ``flt`` when given."""
+
+    def states(self, tenant: str, skus: Sequence[str]) -> dict[str, IndexedState]: ...
+
+    def iter_states(self, tenant: str) -> Iterator[IndexedState]:
+        """Every point of a tenant (for re-ingest skipping and the crash test)."""
+
+    def count(self, tenant: str) -> int: ...
+
+    def flush(self) -> None:
+        """Make every write so far durable."""
+
+    def optimize(self) -> None:
+        """Build HNSW and payload indexes after bulk load."""
+
+    def close(self) -> None: ...
+
+
+def open_index(
+    url: str | None, *, path: str, collection: str, api_key: str | None = None
+) -> VectorIndex:
+    """Embedded Qdrant Edge at ``path`` when ``url`` is empty; qdrant-client otherwise.
+
+    ``url`` may be ``http(s)://host:6333`` for a server or cluster, or ``:memory:`` for
+    qdrant-client's local mode (same client API, used in tests).
+    """
+    if not url:
+        from search.index.edge import EdgeIndex
+
+        return EdgeIndex(path)
+    from search.index.remote import QdrantClientIndex
+
+    return QdrantClientIndex(url, collection=collection, api_key=api_key)
