@@ -25,7 +25,7 @@ from catalog.sor.postgres import PostgresSor
 from catalog.sor.sqlite import SqliteSor
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _new_sor(kind: str, tmp_path: Path, schema: str) -> SystemOfRecord:

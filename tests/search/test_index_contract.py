@@ -417,7 +417,7 @@ def test_edge_lock_holds_across_processes(tmp_path: Path) -> None:
         "except IndexUnavailable as e:\n"
         "    print(e.setting); sys.exit(3)\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "s")],
         cwd=root,

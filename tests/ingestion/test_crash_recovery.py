@@ -40,7 +40,7 @@ from search.index.edge import EdgeIndex
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.model]
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TENANT = "crash"
 PRODUCTS = 60
 KILLS = 10
