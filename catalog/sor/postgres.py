@@ -68,7 +68,7 @@ _SKU_TYPES: tuple[str, ...] = ("text",) * 5 + (
     "int",
     "text",
 )
-_SKU_TYPES += ("jsonb", "bool", "timestamptz")
+_SKU_TYPES += ("jsonb", "bool", "timestamptz", "text")
 
 
 def _upsert_sql(

@@ -70,6 +70,7 @@ def sku_row(
         dump(s.stock.warehouses),
         s.stock.synthetic,
         now,
+        s.url,
     )
 
 
@@ -120,6 +121,7 @@ def sku_from_row(row: Sequence[Any], load: Load) -> Sku:
             synthetic=bool(r["stock_synthetic"]),
         ),
         image_url=r["image_url"],
+        url=r["url"],
     )
 
 
