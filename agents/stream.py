@@ -15,7 +15,7 @@ from catalog import ShopkeeperError
 
 _WORDS = re.compile(r"\S+\s*")
 WORDS_PER_TOKEN = 3
-STATUS_SKUS = 10  # SKUs named in a retrieve / live_lookup status: enough to show, not a dump
+STATUS_SKUS = 50  # SKUs a retrieve status names: every candidate at the default limit of 30
 
 
 def meta(thread_id: str, request_id: str, mode: AgentMode, tenant: str) -> AgentEvent:
@@ -33,7 +33,6 @@ def status(node: str, ms: float, update: dict[str, Any]) -> AgentEvent:
     if "live" in update and node == "live_lookup":
         detail["live"] = update["live"]
         detail["offers"] = len(update.get("offers", {}))
-        detail["skus"] = list(update.get("offers", {}))[:STATUS_SKUS]
     if node == "decide":
         detail["ranked"] = len(update.get("ranked", []))
         if update.get("relaxed"):
