@@ -188,6 +188,7 @@ def test_cards_show_a_picture_a_page_link_and_add_to_cart_tells_the_host_page(
     offer = sor_call(settings, "get_offers", "demo", [SKU])[SKU]
     assert page.evaluate("() => window.cartEvents[0]") == {
         "sku": SKU, "quantity": 1, "price": str(offer.price.amount), "currency": "USD"}
+    expect(page.get_by_role("status").filter(has_text="Cart:")).to_contain_text("1 item")
 
 
 def test_a_picture_that_cannot_load_becomes_a_placeholder(server: Any, page: Any) -> None:
