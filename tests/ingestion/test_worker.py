@@ -205,7 +205,7 @@ async def test_transient_failures_are_retried_with_backoff_then_applied(
         delays.append((attempt, d))
         return d
 
-    monkeypatch.setattr("ingestion.worker.core.backoff_delay", spy)
+    monkeypatch.setattr("ingestion.worker.failures.backoff_delay", spy)
     await svc.sor.upsert_products([product(1)])
     worker = make_worker(svc, tmp_path, WORKER_MAX_ATTEMPTS=4)
     await worker.start()
