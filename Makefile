@@ -37,6 +37,7 @@ test-fast: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy app agents ingestion search catalog
+	scripts/check-layout
 
 bench: install
 	scripts/bench

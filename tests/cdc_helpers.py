@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -20,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from prometheus_client import CollectorRegistry
 
 from app.settings import Settings
-from app.wiring import Services
+from app.wiring import Services, build_worker
 from catalog.models import Money, Product, Sku, Stock
 from catalog.sor.base import SystemOfRecord
 from catalog.sor.sqlite import SqliteSor
+from ingestion import ChangeWorker
 from ingestion.events import ChangeEvent
 from search.index.edge import EdgeIndex
 from search.sparse import Bm25Encoder
@@ -147,6 +150,24 @@ def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def make_worker(svc: Services, tmp_path: Path, *, sources: Any = (), registry: Any = None,
+                partitions: int = 4, **overrides: Any) -> ChangeWorker:
+    """A worker over ``svc`` with settings ``overrides``: no status file, no model warm-up."""
+    return build_worker(
+        svc, settings_for(tmp_path, **overrides), registry=registry or CollectorRegistry(),
+        partitions=partitions, sources=sources, write_status=False, warm_model=False,
+    )
+
+
+def raw_sql(svc: Services, statement: str, *args: Any) -> list[Any]:
+    """Another program writing to the SoR: the triggers still fill the outbox."""
+    conn = sqlite3.connect(svc.sor.path, isolation_level=None)  # type: ignore[attr-defined]
+    try:
+        return conn.execute(statement, args).fetchall()
+    finally:
+        conn.close()
 
 
 @asynccontextmanager

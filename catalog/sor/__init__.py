@@ -1,5 +1,21 @@
 """The system of record (SoR): the live truth for price and stock, plus the change outbox."""
 
-from catalog.sor.base import ChangeRow, DeadLetter, SystemOfRecord, open_sor
+from catalog.sor.base import (
+    CatalogStore,
+    ChangeOutbox,
+    ChangeRow,
+    DeadLetter,
+    DeadLetters,
+    SystemOfRecord,
+    open_sor,
+)
 
-__all__ = ["ChangeRow", "DeadLetter", "SystemOfRecord", "open_sor"]
+__all__ = [
+    "CatalogStore",
+    "ChangeOutbox",
+    "ChangeRow",
+    "DeadLetter",
+    "DeadLetters",
+    "SystemOfRecord",
+    "open_sor",
+]

@@ -1,5 +1,9 @@
 """One interface for the system of record, implemented for SQLite (embedded) and PostgreSQL.
 
+``SystemOfRecord`` combines three narrower protocols, one per job: ``CatalogStore`` (products,
+SKUs, price, stock, offers, versions, tenants), ``ChangeOutbox`` (claim, ack, release, wait) and
+``DeadLetters``. Each backend has one module per job (``sqlite/``, ``postgres/``).
+
 Every write goes through database triggers that append a row to ``outbox`` in the same
 transaction, so writes made by other programs are captured too. ``outbox.id`` is a global,
 monotonic sequence and serves as the per-SKU version of the change.
@@ -44,20 +48,10 @@ class DeadLetter:
 
 
 @runtime_checkable
-class SystemOfRecord(Protocol):
-    """Live price/stock and catalog content; async so the agent can await it with a timeout."""
+class CatalogStore(Protocol):
+    """Catalog content and live price/stock; every write is captured in the outbox by triggers."""
 
-    url: str
-
-    async def open(self) -> None:
-        """Create the schema (tables, triggers, indexes) if missing and open connections."""
-
-    async def close(self) -> None: ...
-
-    async def ping(self) -> None:
-        """Raise ``SorUnavailable`` unless the database answers."""
-
-    # -- catalog writes (each captured in the outbox by triggers) ---------------------------
+    # -- writes: each is one transaction, and the only doors through which we change the catalog
     async def upsert_products(self, products: Sequence[Product]) -> int:
         """Insert or replace products and their SKUs; SKUs no longer listed are deleted."""
 
@@ -69,7 +63,7 @@ class SystemOfRecord(Protocol):
 
     async def set_stock(self, tenant: str, sku: str, stock: Stock) -> bool: ...
 
-    # -- reads ------------------------------------------------------------------------------
+    # -- reads --------------------------------------------------------------------------------
     async def get_offers(self, tenant: str, skus: Sequence[str]) -> dict[str, Offer]:
         """Live price and stock for many SKUs in one round trip; unknown SKUs are absent."""
 
@@ -85,7 +79,11 @@ class SystemOfRecord(Protocol):
     async def sku_versions(self, tenant: str) -> dict[str, int]:
         """Current version (latest outbox id) of every live SKU: the crash test's truth."""
 
-    # -- outbox (change data capture) -------------------------------------------------------
+
+@runtime_checkable
+class ChangeOutbox(Protocol):
+    """The change outbox (change data capture): lease rows, ack or release them, wait for more."""
+
     async def claim_changes(self, limit: int, lease_seconds: float = 30.0) -> list[ChangeRow]:
         """Lease up to ``limit`` pending rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
 
@@ -102,7 +100,11 @@ class SystemOfRecord(Protocol):
 
     async def oldest_pending_at(self) -> datetime | None: ...
 
-    # -- dead-letter queue ------------------------------------------------------------------
+
+@runtime_checkable
+class DeadLetters(Protocol):
+    """The dead-letter queue: changes that could not be applied, kept for ``shopkeeper dlq``."""
+
     async def dead_letter(
         self, source: str, event: dict[str, Any], reason: str, attempts: int
     ) -> int: ...
@@ -113,6 +115,25 @@ class SystemOfRecord(Protocol):
         """Remove and return dead letters (all when ``ids`` is None) so they can be replayed."""
 
     async def count_dead_letters(self) -> int: ...
+
+
+@runtime_checkable
+class SystemOfRecord(CatalogStore, ChangeOutbox, DeadLetters, Protocol):
+    """Live price/stock and catalog content; async so the agent can await it with a timeout.
+
+    One object does all three jobs on one database, so callers hold a single ``sor``; a
+    component that needs only one job can ask for the narrower protocol.
+    """
+
+    url: str
+
+    async def open(self) -> None:
+        """Create the schema (tables, triggers, indexes) if missing and open connections."""
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise ``SorUnavailable`` unless the database answers."""
 
 
 def open_sor(url: str) -> SystemOfRecord:

@@ -1,4 +1,9 @@
-"""DDL of the system of record for SQLite and PostgreSQL, side by side so they cannot drift.
+"""What the SoR database holds: tables, indexes and outbox triggers for both backends.
+
+This module is the schema and nothing else: the DDL of SQLite and PostgreSQL side by side so they
+cannot drift, the column lists every backend reads and writes in (``PRODUCT_COLS``, ``SKU_COLS``
+and the groups the triggers compare), and ``VERSION_OF``, the one SQL definition of a SKU's
+version. Turning rows into models is ``schema_rows``; queries live in each backend's job modules.
 
 Outbox rows are written by triggers, never by Python, so plain-SQL writers are captured too.
 Rules for an UPDATE of ``skus`` (same for both backends):
@@ -56,6 +61,8 @@ SKU_CONTENT = (
 SKU_PRICE = ("price_amount", "currency")
 SKU_STOCK = ("stock_qty", "availability", "warehouses", "stock_synthetic")
 SKU_TRACKED = SKU_CONTENT + SKU_PRICE + SKU_STOCK
+# A SKU's version: its latest outbox id (``s`` is the skus row; NULL before any, so COALESCE).
+VERSION_OF = "(SELECT max(o.id) FROM outbox o WHERE o.tenant = s.tenant AND o.sku = s.sku)"
 
 _AVAIL = ", ".join(f"'{a}'" for a in AVAILABILITIES)
 _OPS = "'upsert', 'delete', 'price', 'stock'"

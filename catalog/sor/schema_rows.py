@@ -1,4 +1,11 @@
-"""Mapping between catalog models and SoR rows, shared by the SQLite and PostgreSQL backends."""
+"""Mapping between catalog models and SoR rows, shared by the SQLite and PostgreSQL backends.
+
+Pure functions, no database access: models to row tuples for writes (``product_row``,
+``sku_row``, ``stock_values``), rows back to models for reads (``sku_from_row``,
+``product_from_rows``, ``offers_from_json``, ``change_from_row``, ``dead_letter_from_row``), and
+the value rules both backends share (two-decimal prices, canonical JSON, UTC timestamps). Each
+backend passes its own ``dump``/``load`` for JSON columns (text on SQLite, jsonb on PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ def canonical_json(value: Any) -> str:
 
 
 def identity(value: Any) -> Any:
+    """PostgreSQL's ``dump``/``load``: psycopg already converts jsonb and numeric both ways."""
     return value
 
 

@@ -1,14 +1,23 @@
-"""Apply a shop's write event (webhook or file) to the system of record.
+"""Shop writes (webhook, file) applied to the SoR in order, stale versions skipped by a memory mark.
 
 The SoR's triggers then append outbox rows in the same transaction, and the outbox path brings
-the index in step: one route into the index, acked only after a durable write.
+the index in step: one route into the index, acked only after a durable write. This module is
+the worker's only knowledge of how a write reaches the SoR and which versions are stale, so a
+durable version guard inside the SoR can replace ``ShopWrites`` without touching the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
+
 from catalog import InvalidEvent
 from catalog.sor import SystemOfRecord
-from ingestion.events import ChangeEvent
+from ingestion.events import ChangeEvent, Outcome
+from ingestion.worker.failures import Retry
+from ingestion.worker.outcomes import DeadLetters, Outcomes
+
+HWM_ENTRIES = 100_000  # keys whose last applied version is remembered (oldest forgotten first)
 
 
 async def apply_write(sor: SystemOfRecord, event: ChangeEvent) -> None:
@@ -33,3 +42,51 @@ async def apply_write(sor: SystemOfRecord, event: ChangeEvent) -> None:
                 raise InvalidEvent(f"price event for unknown sku {event.sku!r}")
         elif not await sor.set_stock(tenant, event.sku, event.stock()):
             raise InvalidEvent(f"stock event for unknown sku {event.sku!r}")
+
+
+class ShopWrites:
+    """One write at a time, with retries; a version below its key's last applied one is stale.
+
+    The high-water mark lives in this process's memory: it holds within one run of one process.
+    """
+
+    def __init__(
+        self, sor: SystemOfRecord, outcomes: Outcomes, dead_letters: DeadLetters, retry: Retry
+    ) -> None:
+        self._sor = sor
+        self._outcomes = outcomes
+        self._dead_letters = dead_letters
+        self._retry = retry
+        self._hwm: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._lock: asyncio.Lock | None = None
+
+    def start(self) -> None:
+        """A fresh lock on the running event loop (the mark survives a restart)."""
+        self._lock = asyncio.Lock()
+
+    async def write(self, event: ChangeEvent, prior: int = 0) -> Outcome:
+        """Apply one shop write to the SoR: "applied", "skipped_stale" or "dead_lettered"."""
+        assert self._lock is not None, "ShopWrites.start() first"
+        key = (event.tenant, f"{event.entity}:{event.key}")
+        async with self._lock:
+            if event.version < self._hwm.get(key, -1):
+                self._outcomes.count("skipped_stale")
+                return "skipped_stale"
+            attempt = prior
+            while True:
+                attempt += 1
+                try:
+                    await apply_write(self._sor, event)
+                    break
+                except Exception as exc:
+                    if self._retry.gives_up(exc, attempt):
+                        await self._dead_letters.park_event(event, exc, attempt)
+                        return "dead_lettered"
+                    self._outcomes.count("retries")
+                    await self._retry.pause(attempt)
+            self._hwm[key] = event.version
+            self._hwm.move_to_end(key)
+            if len(self._hwm) > HWM_ENTRIES:
+                self._hwm.popitem(last=False)
+        self._outcomes.count("applied", op=event.op)
+        return "applied"

@@ -11,9 +11,7 @@ from catalog.models import Product
 from catalog.sor.base import SystemOfRecord
 from catalog.sor.postgres import PostgresSor
 from catalog.sor.sqlite import SqliteSor
-from tests.catalog.test_sor_contract import PG_URL, last_id, ops, raw, sku, sor
-
-__all__ = ["sor"]  # the contract's fixture: SQLite and PostgreSQL
+from tests.catalog.sor_support import PG_URL, last_id, ops, raw, sku
 
 
 def product(url: str | None) -> Product:

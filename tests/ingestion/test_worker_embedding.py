@@ -1,0 +1,107 @@
+"""Embedding in the change worker: off the event loop, in the background, coalesced into one
+model call, and never reordering a SKU's changes.
+
+The embedder is ``cdc_helpers.FakeEmbedder`` with a delay (a slow model without the model); the
+SoR and the index are the real SQLite and Edge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from cdc_helpers import (
+    TENANT,
+    FakeEmbedder,
+    make_worker,
+    note,
+    product,
+    stack,
+)
+
+
+# -- the event loop stays free --------------------------------------------------------------------
+async def test_embedding_runs_off_the_event_loop(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(delay=0.8)
+    async with stack(tmp_path, embedder=embedder) as svc:
+        await svc.sor.upsert_products([product(0), product(1)])
+        worker = make_worker(svc, tmp_path)
+        await worker.start()
+        await (await worker.submit([note("S0", 1)]))[0]  # the shard's first write is slower
+        gaps: list[float] = []
+        stop = False
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            # Until the point is written: the index's own flush comes after, and is not embedding.
+            while not stop and "upsert:S1" not in svc.index.log:  # type: ignore[attr-defined]
+                await asyncio.sleep(0.01)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        tick = asyncio.create_task(ticker())
+        assert await (await worker.submit([note("S1", 1)]))[0] == "applied"
+        stop = True
+        await tick
+        await worker.stop()
+    assert max(gaps) < 0.4, max(gaps)  # the 0.8 s "embedding" never blocked the loop
+    assert "MainThread" not in embedder.threads
+
+
+# -- embedding in the background ---------------------------------------------------------------
+async def test_price_changes_do_not_wait_for_a_slow_embedding(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(delay=1.0)
+    async with stack(tmp_path, embedder=embedder) as svc:
+        await svc.sor.upsert_products([product(1), product(2)])
+        worker = make_worker(svc, tmp_path, partitions=1)  # same partition on purpose
+        await worker.start()
+        await asyncio.gather(*await worker.submit([note("S2", 1)]))  # indexed, then re-priced
+        await svc.sor.upsert_products([product(1, title="Renamed"), product(2, price="3.00")])
+        started = time.perf_counter()
+        [content, price] = await worker.submit([note("S1", 10), note("S2", 11, op="price")])
+        await asyncio.wait_for(price, 5)
+        price_done = time.perf_counter() - started
+        assert not content.done()  # still embedding
+        assert await content == "applied"
+        await worker.stop()
+        assert price_done < 0.9, price_done
+        assert svc.index.states(TENANT, ["S2"])["S2"].price == 3.0
+
+
+async def test_a_delete_after_a_pending_embedding_leaves_no_ghost(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(delay=0.5)
+    async with stack(tmp_path, embedder=embedder) as svc:
+        await svc.sor.upsert_products([product(1)])
+        worker = make_worker(svc, tmp_path, partitions=1, WORKER_BATCH_MS=1)
+        await worker.start()
+        [create] = await worker.submit([note("S1", 1, source="kafka")])  # embedding starts
+        await asyncio.sleep(0.05)
+        await svc.sor.delete_sku(TENANT, "S1")
+        [delete] = await worker.submit([note("S1", 2, op="delete", source="kafka")])
+        assert await create == "applied"
+        assert await delete == "applied"  # it waited for the create's write, then removed it
+        await worker.stop()
+        assert svc.index.count(TENANT) == 0
+
+
+async def test_concurrent_embedding_requests_share_one_model_call() -> None:
+    from ingestion.worker.coalesce import Coalescer
+
+    calls: list[list[int]] = []
+
+    def double(xs: Any) -> list[int]:
+        time.sleep(0.05)
+        calls.append(list(xs))
+        return [2 * x for x in xs]
+
+    c: Coalescer[int, int] = Coalescer(double, max_batch=5)
+    futures = [c.submit([i, i + 100]) for i in range(4)]
+    results = await asyncio.gather(*futures)
+    assert results == [[2 * i, 2 * i + 200] for i in range(4)]
+    # Four requests of two items waiting together: two model calls of four (max_batch 5).
+    assert [len(b) for b in calls] == [4, 4]
+    late = c.submit([7])
+    assert await late == [14] and len(calls) == 3
