@@ -17,7 +17,7 @@ from ag_ui.core import RunAgentInput
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from agents import CatalogBrowser, ShoppingAgent
+from agents import ShoppingAgent
 from app.api.schemas import THREAD_ID_PATTERN, AssistIn, ChatIn, QueryIn, UIChatIn
 from app.runtime import Runtime
 from app.settings import Settings, hash_key
@@ -51,15 +51,10 @@ def get_worker(rt: RuntimeDep) -> ChangeWorker | None:
     return rt.worker
 
 
-def get_browser(rt: RuntimeDep) -> CatalogBrowser:
-    return rt.browser
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ServicesDep = Annotated[Services, Depends(get_services)]
 AgentDep = Annotated[ShoppingAgent, Depends(get_agent)]
 WorkerDep = Annotated[ChangeWorker | None, Depends(get_worker)]
-BrowserDep = Annotated[CatalogBrowser, Depends(get_browser)]
 
 
 # -- caller identity -----------------------------------------------------------------------------
