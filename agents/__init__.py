@@ -6,6 +6,7 @@ functions in ``rules/``. Stands on ``catalog`` and ``search``; never imports ``i
 ``app``: clients and settings arrive as plain arguments (``AgentDeps``).
 """
 
+from agents.browse import CatalogBrowser, ListedProduct, Listing, PriceBand, SearchPage
 from agents.chat_model import chat_model
 from agents.configuration import Configuration
 from agents.context import AgentDeps, Context, Counters
@@ -13,6 +14,7 @@ from agents.offers import LiveLookup, LiveResult, StockCache, to_live
 from agents.rules.vocabulary import Vocabulary, VocabularyCache, build_vocabulary
 from agents.schemas import AgentEvent, AgentMode, AgentRequest, Answer, Citation, ProductCard
 from agents.service import ShoppingAgent
+from agents.stream import citations
 from agents.stream import error as error_event
 
 __all__ = [
@@ -21,19 +23,25 @@ __all__ = [
     "AgentMode",
     "AgentRequest",
     "Answer",
+    "CatalogBrowser",
     "Citation",
     "Configuration",
     "Context",
     "Counters",
+    "ListedProduct",
+    "Listing",
     "LiveLookup",
     "LiveResult",
+    "PriceBand",
     "ProductCard",
+    "SearchPage",
     "ShoppingAgent",
     "StockCache",
     "Vocabulary",
     "VocabularyCache",
     "build_vocabulary",
     "chat_model",
+    "citations",
     "error_event",
     "to_live",
 ]

@@ -55,6 +55,9 @@ class AgentDeps:
     llm: Any = None
     """A LangChain chat model, or None for the grounded responder alone."""
 
+    product_url_template: str = ""
+    """Product-page link for catalogs without one, e.g. ``https://shop.example/p/{sku}``."""
+
     counters: Counters = field(default_factory=Counters)
     pool: ThreadPoolExecutor = field(default_factory=retrieval_pool)
     """Threads for the blocking work (query embedding, embedded index); shut down by the agent."""

@@ -50,7 +50,11 @@ class ProductCard(BaseModel):
     warehouses: dict[str, int] = Field(default_factory=dict)
     as_of: datetime | None = Field(default=None, description="When the live lookup was made")
     why: str = Field(default="", description="Why it matched, in plain words")
-    image_url: str | None = None
+    image_url: str | None = Field(default=None, description="The catalog's picture, if any")
+    url: str | None = Field(
+        default=None,
+        description="Product page: the catalog's, else SHOPKEEPER_PRODUCT_URL_TEMPLATE",
+    )
     score: float = 0.0
 
 

@@ -46,6 +46,7 @@ class Candidate(TypedDict):
     facets: list[str]
     model: str | None
     image_url: str | None
+    url: str | None
     specs: dict[str, str]
     description: str
     score: float

@@ -15,6 +15,7 @@ from catalog import ShopkeeperError
 
 _WORDS = re.compile(r"\S+\s*")
 WORDS_PER_TOKEN = 3
+STATUS_SKUS = 50  # SKUs a retrieve status names: every candidate at the default limit of 30
 
 
 def meta(thread_id: str, request_id: str, mode: AgentMode, tenant: str) -> AgentEvent:
@@ -28,6 +29,7 @@ def status(node: str, ms: float, update: dict[str, Any]) -> AgentEvent:
     detail: dict[str, Any] = {}
     if "candidates" in update and node == "retrieve":
         detail["candidates"] = len(update["candidates"])
+        detail["skus"] = [c["sku"] for c in update["candidates"][:STATUS_SKUS]]
     if "live" in update and node == "live_lookup":
         detail["live"] = update["live"]
         detail["offers"] = len(update.get("offers", {}))
@@ -39,6 +41,9 @@ def status(node: str, ms: float, update: dict[str, Any]) -> AgentEvent:
         detail["replaced"] = update.get("replaced", False)
     if node == "understand":
         detail["intent"] = update.get("intent")
+        detail["query"] = update.get("query", "")
+        detail["filters"] = {k: v for k, v in (update.get("constraints") or {}).items()
+                             if v is not None and v is not False and v not in ([], "relevance")}
     return AgentEvent(type="status", data={"node": node, "ms": round(ms, 2), **detail})
 
 

@@ -39,8 +39,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         CORSMiddleware,
         allow_origins=settings.CORS_ORIGINS,
         allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "X-Client-Id", "Authorization", "X-API-Key"],
-        expose_headers=["X-Client-Id", "Retry-After"],
+        # Mcp-*: browser-based MCP clients send them after the handshake (see /mcp).
+        allow_headers=["Content-Type", "X-Client-Id", "Authorization", "X-API-Key",
+                       "Mcp-Protocol-Version", "Mcp-Session-Id"],
+        expose_headers=["X-Client-Id", "Retry-After", "Mcp-Session-Id"],
         max_age=600,
     )
     app.add_middleware(MetricsMiddleware)

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from mcp.server.mcpserver import MCPServer
 from prometheus_client import CollectorRegistry
 
-from agents import ShoppingAgent
+from agents import CatalogBrowser, ShoppingAgent
+from app.api.protocols.mcp import build_server, running
 from app.metrics import HttpMetrics
 from app.ratelimit import RateLimiter
 from app.settings import Settings
@@ -32,6 +34,10 @@ class Runtime:
     limiter: RateLimiter
     runs: asyncio.Semaphore
     """Graph runs allowed at once; the rest queue (streams have already sent ``meta``)."""
+    browser: CatalogBrowser
+    """Search, lookup and product detail with live offers (the MCP tools' logic)."""
+    mcp: MCPServer
+    """The MCP catalog server; its session manager runs for the app's lifetime."""
     sse_ping_seconds: float = 15.0
 
 
@@ -52,6 +58,9 @@ async def open_runtime(
         # Load the model now, not on the first shopper's question.
         await asyncio.to_thread(svc.embedder.embed_query, "warm up")
         agent = await stack.enter_async_context(open_agent(svc, settings))
+        browser = CatalogBrowser(agent.deps)
+        mcp, _ = build_server(browser)
+        await stack.enter_async_context(running(mcp))
         worker = None
         if settings.WORKER_MODE != "off":
             # inprocess: the full worker (outbox -> index). external: a separate `shopkeeper
@@ -67,5 +76,5 @@ async def open_runtime(
         yield Runtime(
             settings=settings, services=svc, agent=agent, worker=worker, registry=registry,
             metrics=HttpMetrics(registry), limiter=RateLimiter(settings.RATE_LIMIT_PER_MIN),
-            runs=asyncio.Semaphore(concurrent_runs()),
+            runs=asyncio.Semaphore(concurrent_runs()), browser=browser, mcp=mcp,
         )

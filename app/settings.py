@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from catalog import check_url_template
+
 
 def hash_key(raw: str) -> str:
     """API keys are compared by SHA-256 so the plain key never needs to be stored."""
@@ -90,12 +92,23 @@ class Settings(BaseSettings):
     MAX_MESSAGE_CHARS: int = 2000
     MAX_HISTORY_MESSAGES: int = 50
 
+    # Cards
+    PRODUCT_URL_TEMPLATE: str = Field(
+        "", description="Product page for catalogs without a url, e.g. https://shop.example/p/{sku}"
+        " ({sku} and {product_id} are filled in, URL-encoded); empty = no link",
+    )
+
     @field_validator("TENANT")
     @classmethod
     def _tenant_ok(cls, v: str) -> str:
         if not v or len(v) > 64:
             raise ValueError("TENANT must be 1-64 characters")
         return v
+
+    @field_validator("PRODUCT_URL_TEMPLATE")
+    @classmethod
+    def _template_ok(cls, v: str) -> str:
+        return check_url_template(v.strip())
 
     @cached_property
     def sor_url(self) -> str:

@@ -165,6 +165,7 @@ async def open_agent(
             live=LiveLookup(svc.sor, timeout_s=settings.SOR_TIMEOUT_S,
                             retries=settings.SOR_RETRIES, cache=cache),
             vocabulary=VocabularyCache(svc.sor),
+            product_url_template=settings.PRODUCT_URL_TEMPLATE,
             llm=llm or chat_model(settings.LLM_PROVIDER, model=settings.LLM_MODEL,
                                   base_url=settings.LLM_BASE_URL, api_key=key,
                                   timeout_s=settings.LLM_TIMEOUT_S),

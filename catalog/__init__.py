@@ -20,7 +20,20 @@ from catalog.errors import (
     Unauthorized,
     UnknownTenant,
 )
-from catalog.models import CURRENCIES, AttrValue, Availability, Money, Offer, Product, Sku, Stock
+from catalog.models import (
+    CURRENCIES,
+    AttrValue,
+    Availability,
+    Money,
+    Offer,
+    Product,
+    Sku,
+    Stock,
+    check_url_template,
+    major_units,
+    minor_units,
+    page_url,
+)
 
 __all__ = [
     "CURRENCIES",
@@ -45,4 +58,8 @@ __all__ = [
     "Stock",
     "Unauthorized",
     "UnknownTenant",
+    "check_url_template",
+    "major_units",
+    "minor_units",
+    "page_url",
 ]

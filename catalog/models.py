@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,6 +17,11 @@ CURRENCIES = frozenset(
         *("PLN", "CZK", "HUF", "INR", "CNY", "HKD", "SGD", "KRW", "BRL", "MXN", "ZAR"),
     }
 )
+
+# ISO 4217 exponents of the currencies above that are not 2 (a yen has no minor unit).
+MINOR_DIGITS = {"JPY": 0, "KRW": 0}
+# The fields a product-page template may name (SHOPKEEPER_PRODUCT_URL_TEMPLATE).
+URL_FIELDS = frozenset({"sku", "product_id"})
 
 Availability = Literal["in_stock", "low_stock", "out_of_stock", "preorder", "discontinued"]
 AttrValue = str | float | int | bool
@@ -67,6 +74,21 @@ class Sku(BaseModel):
     price: Money
     stock: Stock
     image_url: str | None = None
+    url: str | None = Field(
+        default=None, max_length=2048, examples=["https://shop.example/p/M1-BLK"],
+        description="The SKU's product page: absolute http(s) or root-relative (/p/M1-BLK)",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _page_url(cls, v: str | None) -> str | None:
+        # Shown as a link to shoppers: a javascript: or data: URL would run in their browser.
+        v = (v or "").strip()
+        if not v:
+            return None
+        if not (v.startswith(("https://", "http://")) or (v.startswith("/") and v[1:2] != "/")):
+            raise ValueError("url must be an http(s) URL or a path starting with /")
+        return v
 
     @field_validator("sku")
     @classmethod
@@ -106,6 +128,34 @@ class Offer(BaseModel):
     @property
     def in_stock(self) -> bool:
         return self.stock is not None and self.stock.in_stock
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    """19.99 USD -> 1999: amounts in the currency's minor unit, as UCP and payment APIs want."""
+    exponent = MINOR_DIGITS.get(currency, 2)
+    return int((amount * 10**exponent).to_integral_value(ROUND_HALF_EVEN))
+
+
+def major_units(units: int, currency: str) -> Decimal:
+    """1999 USD -> 19.99: the inverse of ``minor_units``."""
+    return Decimal(units).scaleb(-MINOR_DIGITS.get(currency, 2))
+
+
+def check_url_template(template: str) -> str:
+    """Refuse a product-page template that names anything but ``{sku}`` and ``{product_id}``."""
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    unknown = names - URL_FIELDS
+    if unknown or "" in names:
+        raise ValueError("the template may use only {sku} and {product_id}, "
+                         f"not {sorted(unknown)}")
+    return template
+
+
+def page_url(template: str, *, sku: str, product_id: str) -> str | None:
+    """The product page from a shop's template (``https://shop.example/p/{sku}``), or None."""
+    if not template:
+        return None
+    return template.format(sku=quote(sku, safe=""), product_id=quote(product_id, safe=""))
 
 
 def utcnow() -> datetime:

@@ -136,6 +136,7 @@ def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) ->
         "ean": list(sku.ean),
         "facets": facets_of(product, sku),
         "image_url": sku.image_url,
+        "url": sku.url,
         # Coarse prefilters only, refreshed by price/stock events; answers never quote them.
         "price": float(sku.price.amount),
         "currency": sku.price.currency,

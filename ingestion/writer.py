@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from ingestion.chunker import Chunk
 from search import Bm25Encoder, Embedder, IndexedState, IndexPoint, VectorIndex
 
-# Payload keys that change without the text changing: refreshed by a payload-only update.
-VOLATILE_PAYLOAD = ("price", "currency", "in_stock", "version")
+# Payload keys that change without the text changing: refreshed by a payload-only update
+# (a new product page or picture is an SoR upsert whose text, and so embedding, is unchanged).
+VOLATILE_PAYLOAD = ("price", "currency", "in_stock", "version", "image_url", "url")
 
 
 @dataclass

@@ -103,6 +103,25 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
     return events
 
 
+def sor_call(settings: Settings, method: str, *args: Any) -> Any:
+    """Call the SoR from outside the server, as another program writing the catalog would.
+
+    In a thread with its own loop, so sync tests (playwright, subprocess drivers) and async
+    tests alike may call it."""
+    from catalog.sor.base import open_sor
+
+    async def run() -> Any:
+        sor = open_sor(settings.sor_url)
+        await sor.open()
+        try:
+            return await getattr(sor, method)(*args)
+        finally:
+            await sor.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
 def metric(text: str, name: str, **labels: str) -> float:
     """One sample's value from Prometheus text (0 when absent)."""
     want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))

@@ -38,7 +38,8 @@ async def respond(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     for x in shown:
         o = state.offers.get(x["sku"])
         reason = why(x, o, c, state.intent, state.query)
-        cards.append(card(x, o, reason).model_dump(mode="json"))
+        cards.append(card(x, o, reason, runtime.context.deps.product_url_template)
+                     .model_dump(mode="json"))
     text = write(state, shown)
     out: dict[str, Any] = {"answer": text, "cards": cards, "memory": remember(state, shown)}
     if not (cfg.use_llm and runtime.context.deps.llm is not None):

@@ -60,5 +60,6 @@ def to_candidate(hit: Hit, rank: int, *, exact: bool) -> Candidate:
         brand=p.get("brand_display") or p.get("brand") or "", category=p.get("category"),
         colours=list(p.get("colour") or []), facets=list(p.get("facets") or []),
         model=p.get("model_display") or p.get("model_number"), image_url=p.get("image_url"),
-        specs=specs, description=description, score=hit.score, rank=rank, exact=exact,
+        url=p.get("url"), specs=specs, description=description, score=hit.score, rank=rank,
+        exact=exact,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from agents.rules.ranking import colour_match, facet_match
 from agents.schemas import ProductCard
 from agents.state import Candidate, Constraints, Intent, LiveOffer
+from catalog import page_url
 
 PRICE_DOWN = "live price unavailable"
 STOCK_DOWN = "live stock unavailable"
@@ -73,8 +74,14 @@ def why(cand: Candidate, o: LiveOffer | None, c: Constraints, intent: Intent, qu
     return text[:1].upper() + text[1:] if text else "Closest match in the catalog"
 
 
-def card(cand: Candidate, o: LiveOffer | None, reason: str) -> ProductCard:
-    """A card whose price and stock come from the live offer only (None when unavailable)."""
+def product_page(cand: Candidate, url_template: str) -> str | None:
+    """The catalog's product page for the SKU, else the shop's template, else None."""
+    return cand["url"] or page_url(url_template, sku=cand["sku"], product_id=cand["product_id"])
+
+
+def card(cand: Candidate, o: LiveOffer | None, reason: str, url_template: str = "") -> ProductCard:
+    """A card whose price and stock come from the live offer only (None when unavailable);
+    its link is the catalog's product page, else the shop's template."""
     return ProductCard(
         sku=cand["sku"], title=cand["title"], brand=cand["brand"],
         price=o["price"] if o else None, currency=o["currency"] if o else None,
@@ -83,4 +90,5 @@ def card(cand: Candidate, o: LiveOffer | None, reason: str) -> ProductCard:
         stock_synthetic=bool(o and o["synthetic"]), warehouses=dict(o["warehouses"]) if o else {},
         as_of=o["as_of"] if o else None,  # type: ignore[arg-type]
         why=reason, image_url=cand["image_url"], score=round(cand["score"], 4),
+        url=product_page(cand, url_template),
     )

@@ -7,19 +7,22 @@ history limits, and the thread-owner check before a thread is resumed.
 from __future__ import annotations
 
 import hmac
+import re
 import time
 import uuid
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
+from ag_ui.core import RunAgentInput
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agents import ShoppingAgent
-from app.api.schemas import AssistIn, ChatIn, QueryIn
+from app.api.schemas import THREAD_ID_PATTERN, AssistIn, ChatIn, QueryIn, UIChatIn
 from app.runtime import Runtime
 from app.settings import Settings, hash_key
 from app.wiring import Services
-from catalog import Forbidden, InvalidInput, RateLimited, Unauthorized
+from catalog import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
 from ingestion import ChangeWorker
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{8,128}$"
@@ -216,6 +219,98 @@ async def owned_assist(body: AssistBody, user: AssistUser, agent: AgentDep) -> A
 
 OwnedChat = Annotated[ChatIn, Depends(owned_chat)]
 OwnedAssist = Annotated[AssistIn, Depends(owned_assist)]
+
+
+# -- the standard protocols' turns ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProtocolTurn:
+    """One turn read from a protocol's whole-conversation body: only its last user message."""
+
+    thread_id: str
+    message: str
+    tenant: str | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+    """Earlier turns, as context for a thread that starts here (assist mode only)."""
+
+    run_id: str = ""
+    """AG-UI's run id, echoed in its run events."""
+
+
+async def _resume_or_start(agent: ShoppingAgent, thread_id: str, owner: str,
+                           replied: bool) -> bool:
+    """Protocols name the thread themselves: an unknown id starts it (True), unless the body
+    shows earlier replies, which a thread we never had cannot have (404); another's is 403."""
+    try:
+        await agent.history(thread_id, owner)
+    except NotFound:
+        if replied:
+            raise NotFound(f"no conversation {thread_id!r}; start a new chat") from None
+        return True
+    return False
+
+
+def _last_user_text(role: str, texts: list[str], settings: Settings, where: str) -> str:
+    if role != "user":
+        raise InvalidInput(f"{where}: the last message must be the user's, not {role!r}")
+    message = "\n".join(t for t in texts if t)
+    _check_message(message, settings, where)
+    return message
+
+
+async def ui_turn(body: UIChatIn, client: ClientId, agent: AgentDep,
+                  settings: SettingsDep) -> ProtocolTurn:
+    """The AI SDK's chat id is our thread id; the caller's X-Client-Id must own it."""
+    last = body.messages[-1]
+    message = _last_user_text(last.role, [p.text or "" for p in last.parts if p.type == "text"],
+                              settings, f"messages.{len(body.messages) - 1}")
+    replied = any(m.role == "assistant" for m in body.messages)
+    await _resume_or_start(agent, body.id, client, replied)
+    return ProtocolTurn(thread_id=body.id, message=message, tenant=body.tenant)
+
+
+def _agui_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "\n".join(getattr(p, "text", "") or "" for p in content or [])
+
+
+async def agui_turn(body: RunAgentInput, user: AssistUser, agent: AgentDep,
+                    settings: SettingsDep) -> ProtocolTurn:
+    """AG-UI's threadId is our (assist) thread. A new thread takes the earlier messages as the
+    pasted conversation, within ``/v1/assist``'s limits; a client whose state is our snapshot
+    of this thread has had a reply in it, so an unknown thread is then a 404."""
+    if not body.messages:
+        raise InvalidInput("messages: send at least the user's message")
+    if not re.fullmatch(THREAD_ID_PATTERN, body.thread_id):
+        raise InvalidInput("threadId: 1 to 128 letters, digits, '-' or '_'")
+    if not 0 < len(body.run_id) <= 128:
+        raise InvalidInput("runId: 1 to 128 characters")
+    last = body.messages[-1]
+    message = _last_user_text(last.role, [_agui_text(getattr(last, "content", ""))], settings,
+                              f"messages.{len(body.messages) - 1}")
+    earlier = [m for m in body.messages[:-1] if m.role in ("user", "assistant")]
+    state = body.state if isinstance(body.state, dict) else {}
+    new = await _resume_or_start(agent, body.thread_id, user,
+                                 state.get("thread_id") == body.thread_id)
+    history = [{"role": m.role, "content": _agui_text(getattr(m, "content", ""))}
+               for m in earlier] if new else []
+    if len(history) > settings.MAX_HISTORY_MESSAGES:
+        raise InvalidInput(f"messages: {len(history)} earlier messages is over the limit of "
+                           f"{settings.MAX_HISTORY_MESSAGES}; send the most recent ones")
+    for i, turn in enumerate(history):
+        _check_message(turn["content"], settings, f"messages.{i}.content")
+    props = body.forwarded_props if isinstance(body.forwarded_props, dict) else {}
+    tenant = props.get("tenant")
+    if tenant is not None and not (isinstance(tenant, str) and 0 < len(tenant) <= 64):
+        raise InvalidInput("forwardedProps.tenant: a shop id of 1 to 64 characters")
+    return ProtocolTurn(thread_id=body.thread_id, message=message, tenant=tenant,
+                        history=history, run_id=body.run_id)
+
+
+UITurn = Annotated[ProtocolTurn, Depends(ui_turn)]
+AgUiTurn = Annotated[ProtocolTurn, Depends(agui_turn)]
 
 
 def request_started(request: Request) -> float:

@@ -9,13 +9,25 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from app.api.deps import rate_limit
-from app.api.routes import assist, catalog_events, chat, health, pages, query, threads
+from app.api.routes import (
+    agui,
+    assist,
+    catalog_events,
+    chat,
+    health,
+    mcp,
+    pages,
+    query,
+    threads,
+    ui,
+)
 
 v1 = APIRouter(dependencies=[Depends(rate_limit)])
-for module in (chat, query, assist, threads, catalog_events):
+for module in (chat, ui, query, assist, agui, threads, catalog_events):
     v1.include_router(module.router)
 
 api_router = APIRouter()
 api_router.include_router(v1)
+api_router.include_router(mcp.router)
 api_router.include_router(health.router)
 api_router.include_router(pages.router)

@@ -86,3 +86,82 @@ ANSWER_EXAMPLE: dict[str, Any] = {
     "relaxed": [],
     "grounded": True,
 }
+
+
+UI_STREAM_EXAMPLE = """\
+data: {"type":"start","messageId":"msg-91e2a7c4d0","messageMetadata":\
+{"thread_id":"Vx3kS9pQ2mB7tN1c","request_id":"91e2a7c4d0"}}
+
+data: {"type":"start-step"}
+
+data: {"type":"tool-input-available","toolCallId":"call-91e2a7c4d0-1","toolName":"search",\
+"input":{"query":"wireless mouse","filters":{"max_price":30.0},"intent":"search"},\
+"providerExecuted":true}
+
+data: {"type":"tool-output-available","toolCallId":"call-91e2a7c4d0-1","output":{"candidates":6,\
+"skus":["3014450"]},"providerExecuted":true}
+
+data: {"type":"finish-step"}
+
+data: {"type":"data-product","id":"3014450","data":{"sku":"3014450","price":"19.95",\
+"currency":"USD","availability":"low_stock","as_of":"2025-01-01T12:00:00Z","url":null}}
+
+data: {"type":"source-document","sourceId":"sor:3014450:price","mediaType":"application/json",\
+"title":"Live price of Kensington K72334US (3014450) from the system of record, \
+2025-01-01T12:00:00Z"}
+
+data: {"type":"text-start","id":"text-91e2a7c4d0"}
+
+data: {"type":"text-delta","id":"text-91e2a7c4d0","delta":"The Kensington is $19.95."}
+
+data: {"type":"text-end","id":"text-91e2a7c4d0"}
+
+data: {"type":"finish","finishReason":"stop","messageMetadata":{"thread_id":"Vx3kS9pQ2mB7tN1c",\
+"grounded":true,"live":"ok"}}
+
+data: [DONE]
+"""
+
+AGUI_EXAMPLE = """\
+data: {"type":"RUN_STARTED","threadId":"t-1","runId":"r-1"}
+
+data: {"type":"STEP_STARTED","stepName":"understand"}
+
+data: {"type":"STEP_FINISHED","stepName":"understand"}
+
+data: {"type":"TEXT_MESSAGE_START","messageId":"msg-91e2a7c4d0","role":"assistant"}
+
+data: {"type":"TEXT_MESSAGE_CONTENT","messageId":"msg-91e2a7c4d0","delta":"Yes, it is in stock."}
+
+data: {"type":"TEXT_MESSAGE_END","messageId":"msg-91e2a7c4d0"}
+
+data: {"type":"STATE_SNAPSHOT","snapshot":{"thread_id":"t-1","products":[],"evidence":[],\
+"trace":[]}}
+
+data: {"type":"RUN_FINISHED","threadId":"t-1","runId":"r-1","result":{"text":"In stock."}}
+"""
+
+
+def _stream(description: str, example: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}}}
+
+
+UI_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **SSE_RESPONSES,
+    200: _stream("AI SDK UI message stream v1 (header `x-vercel-ai-ui-message-stream: v1`), "
+                 "ending with `data: [DONE]`.", UI_STREAM_EXAMPLE),
+}
+
+AGUI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **SSE_RESPONSES, **KEYED,
+    200: _stream("AG-UI events as SSE `data:` lines (never `RAW`).", AGUI_EXAMPLE),
+}
+
+MCP_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object", "description": "A JSON-RPC 2.0 request (MCP)"},
+    "example": {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "search_catalog",
+        "arguments": {"catalog": {"query": "wireless mouse",
+                                  "filters": {"price": {"max": 3000}}}}}},
+}}}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 THREAD_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,128}$"
 
@@ -56,6 +56,43 @@ class AssistIn(BaseModel):
     thread_id: str | None = Field(
         default=None, pattern=THREAD_ID_PATTERN, description="Continue an assist thread"
     )
+    tenant: str | None = Field(default=None, max_length=64, examples=["demo"])
+
+
+class UIPart(BaseModel):
+    """One part of an AI SDK ``UIMessage``; only the last user message's text parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(max_length=128, examples=["text"])
+    text: str | None = Field(default=None, max_length=20_000, examples=["wireless mouse"])
+
+
+class UIMessageIn(BaseModel):
+    """An AI SDK ``UIMessage`` as ``useChat`` sends it back (metadata and tool parts included)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(max_length=256, examples=["m-1"])
+    role: Literal["system", "user", "assistant"] = Field(examples=["user"])
+    parts: list[UIPart] = Field(default_factory=list, max_length=500)
+
+
+class UIChatIn(BaseModel):
+    """What ``useChat``'s default transport posts: the chat id (our thread) and every message.
+
+    Only the last user message is answered; earlier turns come from the thread's own memory,
+    never from the pasted messages (a pasted assistant turn could carry any price)."""
+
+    id: str = Field(pattern=THREAD_ID_PATTERN, examples=["Vx3kS9pQ2mB7tN1c"],
+                    description="The chat id; it names the thread (yours: same X-Client-Id)")
+    messages: list[UIMessageIn] = Field(
+        min_length=1, max_length=1000,
+        examples=[[{"id": "m-1", "role": "user",
+                    "parts": [{"type": "text", "text": "wireless mouse under $30"}]}]],
+    )
+    trigger: Literal["submit-message", "regenerate-message"] = "submit-message"
+    messageId: str | None = Field(default=None, max_length=256)
     tenant: str | None = Field(default=None, max_length=64, examples=["demo"])
 
 

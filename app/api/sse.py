@@ -1,8 +1,10 @@
 """Agent events -> Server-Sent Events: the wire format, heartbeats and cancellation on disconnect.
 
-Each ``AgentEvent`` becomes one SSE message whose ``event:`` is the agent's fixed type (meta,
-status, products, token, done, error) and whose ``data:`` is the event's JSON. Comment-line
-pings keep proxies from closing a quiet stream. When the client goes away, sse-starlette
+Our own wire (``OwnEvents``): each ``AgentEvent`` becomes one SSE message whose ``event:`` is
+the agent's fixed type (meta, status, products, token, done, error) and whose ``data:`` is the
+event's JSON. The standard protocols (``app/api/protocols/``) plug in their own ``Wire``, so
+admission, metrics, pings and cancellation are written once, here. Comment-line pings keep
+proxies from closing a quiet stream. When the client goes away, sse-starlette
 cancels the task reading our generator; the cancellation reaches the agent's stream where it
 awaits, so the graph run stops, and ``finally`` counts the stream as ``cancelled``.
 """
@@ -13,7 +15,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from typing import Protocol
 
 import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -33,6 +36,32 @@ def to_sse(event: AgentEvent) -> ServerSentEvent:
     """One agent event as one SSE message (compact JSON; datetimes and decimals as strings)."""
     data = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False, default=str)
     return ServerSentEvent(data=data, event=event.type)
+
+
+Message = ServerSentEvent | bytes
+"""One SSE message, or bytes already in SSE form (as ``ag-ui-protocol``'s encoder writes)."""
+
+
+class Wire(Protocol):
+    """How one protocol writes the agent's events; one instance per stream (it may keep state)."""
+
+    def events(self, event: AgentEvent) -> Sequence[Message]:
+        """The messages for one agent event, in order."""
+        ...
+
+    def close(self) -> Sequence[Message]:
+        """What follows the last event (``data: [DONE]`` for the AI SDK), if anything."""
+        ...
+
+
+class OwnEvents:
+    """Shopkeeper's own wire: one named SSE event per agent event."""
+
+    def events(self, event: AgentEvent) -> Sequence[Message]:
+        return [to_sse(event)]
+
+    def close(self) -> Sequence[Message]:
+        return []
 
 
 def ping() -> ServerSentEvent:
@@ -91,7 +120,8 @@ async def _messages(
     metrics: HttpMetrics,
     started: float,
     runs: asyncio.Semaphore | None,
-) -> AsyncIterator[ServerSentEvent]:
+    wire: Wire,
+) -> AsyncIterator[Message]:
     outcome = "cancelled"  # stays so unless the stream ends on done/error
     seen_first = False
     metrics.streams_active.inc()
@@ -100,7 +130,8 @@ async def _messages(
             if not seen_first:
                 seen_first = True
                 metrics.first_event.observe(time.perf_counter() - started)
-            yield to_sse(event)
+            for message in wire.events(event):
+                yield message
             if event.type in TERMINAL:
                 outcome = event.type
                 break
@@ -111,7 +142,8 @@ async def _messages(
         if not isinstance(exc, ShopkeeperError):
             log.error("agent stream failed", exc_info=exc)
         outcome = "error"
-        yield to_sse(error_event(exc))
+        for message in wire.events(error_event(exc)):
+            yield message
     finally:
         metrics.streams_active.dec()
         metrics.streams.labels(outcome).inc()
@@ -120,6 +152,8 @@ async def _messages(
         # Close the agent's stream even if we are being cancelled, so its cleanup runs.
         with anyio.move_on_after(5, shield=True):
             await _close(events)
+    for message in wire.close():  # reached only when the stream ended, not when cancelled
+        yield message
 
 
 def sse_response(
@@ -130,11 +164,12 @@ def sse_response(
     runs: asyncio.Semaphore | None = None,
     ping_seconds: float = PING_SECONDS,
     headers: Mapping[str, str] | None = None,
+    wire: Wire | None = None,
 ) -> EventSourceResponse:
-    """The streaming response (sse-starlette adds ``Cache-Control: no-store`` and
-    ``X-Accel-Buffering: no``, so nginx does not buffer it)."""
+    """The streaming response in ``wire``'s protocol (ours by default); sse-starlette adds
+    ``Cache-Control: no-store`` and ``X-Accel-Buffering: no``, so nginx does not buffer it."""
     return EventSourceResponse(
-        _messages(events, metrics, started, runs),
+        _messages(events, metrics, started, runs, wire or OwnEvents()),
         ping=ping_seconds,
         ping_message_factory=ping,
         send_timeout=SEND_TIMEOUT_SECONDS,

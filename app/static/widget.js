@@ -4,6 +4,10 @@
  * Options (data-*): tenant (shop id), api (API origin; default: where this script came from),
  *                   title (panel title), open ("true" to start open).
  * Page API: window.Shopkeeper.open(), .close(), .ask(text), .reset().
+ * Cart: each card's "Add to cart" dispatches a DOM CustomEvent "shopkeeper:add-to-cart" (it
+ *       bubbles to document) with detail {sku, quantity, price, currency}: the live price shown.
+ *       The shop wires its own cart:
+ *         document.addEventListener("shopkeeper:add-to-cart", e => myCart.add(e.detail));
  *
  * Answers stream over fetch() with a streamed body (EventSource cannot POST) and are parsed as
  * Server-Sent Events. The thread id and an opaque client id live in localStorage, so the
@@ -123,6 +127,14 @@
     (children || []).forEach(function (c) { if (c) node.appendChild(c); });
     return node;
   }
+  /** Only http(s) links and pictures (relative ones resolve against the shop's page). */
+  function safeUrl(raw) {
+    if (!raw) return null;
+    try {
+      var u = new URL(String(raw), location.href);
+      return u.protocol === "https:" || u.protocol === "http:" ? u.href : null;
+    } catch (e) { return null; }
+  }
   function timeOf(iso) {
     var d = iso ? new Date(iso) : null;
     return d && !isNaN(d) ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
@@ -146,8 +158,14 @@
     ".bot.error{border-color:#d33;color:#a00}",
     ".step{font-size:12px;color:#5a6475;font-style:italic}",
     ".cards{display:flex;flex-direction:column;gap:8px;align-self:stretch}",
-    ".card{background:#fff;border:1px solid #dfe4ee;border-radius:10px;padding:9px 11px}",
+    ".card{background:#fff;border:1px solid #dfe4ee;border-radius:10px;padding:9px 11px;display:flex;gap:10px;align-items:flex-start}",
+    ".card .body{flex:1;min-width:0}",
     ".card h3{margin:0 0 2px;font-size:14px}",
+    ".card h3 a{color:#1f4fd1;text-decoration:none}.card h3 a:hover,.card h3 a:focus-visible{text-decoration:underline}",
+    ".pic{width:64px;height:64px;flex:none;object-fit:contain;border-radius:8px;background:#f0f2f7}",
+    ".pic.ph{display:flex;align-items:center;justify-content:center;font-size:10.5px;color:#5a6475;text-align:center}",
+    ".cart{border:1px solid #1f4fd1;background:#fff;color:#1f4fd1;border-radius:8px;padding:4px 10px;font:600 12.5px system-ui,sans-serif;cursor:pointer}",
+    ".cart:hover{background:#eef2ff}.cart[disabled]{opacity:.5;cursor:default}",
     ".brand{font-size:12px;color:#5a6475}",
     ".row{display:flex;align-items:center;gap:8px;flex-wrap:wrap;margin-top:5px}",
     ".price{font-weight:700;font-size:15px}",
@@ -196,21 +214,52 @@
     log.appendChild(node); scrollDown(); return node;
   }
 
+  /** The product's picture, lazily loaded; a labelled placeholder when there is none or it fails (offline). */
+  function picture(p) {
+    var placeholder = function () { return el("div", { class: "pic ph", role: "img", "aria-label": "No picture of " + (p.title || p.sku), text: "No picture" }); };
+    var src = safeUrl(p.image_url);
+    if (!src) return placeholder();
+    var img = el("img", { class: "pic", src: src, alt: p.title || p.sku || "Product", loading: "lazy", decoding: "async", width: "64", height: "64" });
+    img.addEventListener("error", function () { if (img.parentNode) img.parentNode.replaceChild(placeholder(), img); });
+    return img;
+  }
+
+  /** "Add to cart": tells the host page (its cart, not ours) which SKU at the live price shown. */
+  function cartButton(p) {
+    var buyable = p.price != null && p.in_stock !== false;
+    var button = el("button", { type: "button", class: "cart", text: "Add to cart", "aria-label": "Add " + (p.title || p.sku) + " to cart" });
+    if (!buyable) { button.disabled = true; button.title = p.price == null ? "Live price unavailable" : "Out of stock"; }
+    button.addEventListener("click", function () {
+      host.dispatchEvent(new CustomEvent("shopkeeper:add-to-cart", {
+        bubbles: true, composed: true,
+        detail: { sku: p.sku, quantity: 1, price: String(p.price), currency: p.currency || null }
+      }));
+      status.textContent = "Asked the shop to add " + (p.title || p.sku) + " to the cart.";
+    });
+    return button;
+  }
+
   function renderCards(cards) {
     var list = el("div", { class: "cards", role: "list", "aria-label": "Matching products" });
     cards.forEach(function (p) {
       var badge = BADGE[p.availability] || [String(p.availability || "unknown").replace(/_/g, " "), "unk"];
       var qty = typeof p.quantity === "number" && p.availability !== "out_of_stock" ? " · " + p.quantity + " left" : "";
+      var page = safeUrl(p.url);
+      var title = page ? el("a", { href: page, text: p.title || p.sku }) : document.createTextNode(p.title || p.sku);
       var card = el("article", { class: "card", role: "listitem", "data-sku": p.sku || "", "data-price": p.price == null ? "" : String(p.price) }, [
-        el("h3", { text: p.title || p.sku }),
-        p.brand ? el("div", { class: "brand", text: p.brand }) : null,
-        el("div", { class: "row" }, [
-          el("span", { class: "price", text: p.price_display || (p.price != null ? p.price + " " + (p.currency || "") : "live price unavailable") }),
-          el("span", { class: "badge " + badge[1], text: badge[0] + qty })
-        ]),
-        p.why ? el("div", { class: "why", text: p.why }) : null,
-        p.as_of ? el("div", { class: "asof", text: "Live price and stock as of " + timeOf(p.as_of) }) : null,
-        p.stock_synthetic ? el("div", { class: "note", text: "Demo shop: stock is synthetic." }) : null
+        picture(p),
+        el("div", { class: "body" }, [
+          el("h3", {}, [title]),
+          p.brand ? el("div", { class: "brand", text: p.brand }) : null,
+          el("div", { class: "row" }, [
+            el("span", { class: "price", text: p.price_display || (p.price != null ? p.price + " " + (p.currency || "") : "live price unavailable") }),
+            el("span", { class: "badge " + badge[1], text: badge[0] + qty }),
+            cartButton(p)
+          ]),
+          p.why ? el("div", { class: "why", text: p.why }) : null,
+          p.as_of ? el("div", { class: "asof", text: "Live price and stock as of " + timeOf(p.as_of) }) : null,
+          p.stock_synthetic ? el("div", { class: "note", text: "Demo shop: stock is synthetic." }) : null
+        ])
       ]);
       list.appendChild(card);
     });

@@ -120,6 +120,7 @@ def _flat_sku(row: dict[str, Any]) -> Sku:
         price=_price(row),
         stock=_stock(row),
         image_url=_text(row.get("image_url")) or None,
+        url=_text(row.get("url")) or None,
     )
 
 

@@ -78,6 +78,7 @@ def sku_row(
         dump(s.stock.warehouses),
         s.stock.synthetic,
         now,
+        s.url,
     )
 
 
@@ -128,6 +129,7 @@ def sku_from_row(row: Sequence[Any], load: Load) -> Sku:
             synthetic=bool(r["stock_synthetic"]),
         ),
         image_url=r["image_url"],
+        url=r["url"],
     )
 
 

@@ -103,8 +103,10 @@ class VectorIndex(Protocol):
         model_numbers: Sequence[str] = (),
         eans: Sequence[str] = (),
         flt: SearchFilter | None = None,
+        product_ids: Sequence[str] = (),
     ) -> list[Hit]:
-        """Exact match on SKU, model number (normalised) or EAN, under ``flt`` when given."""
+        """Exact match on SKU, model number (normalised), EAN or product id (every variant of
+        the product), under ``flt`` when given."""
 
     def states(self, tenant: str, skus: Sequence[str]) -> dict[str, IndexedState]: ...
 

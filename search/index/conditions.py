@@ -70,12 +70,17 @@ def lookup_filter(tenant: str, flt: SearchFilter | None) -> tuple[list[Cond], li
 
 
 def lookup_conditions(
-    skus: Sequence[str], model_numbers: Sequence[str], eans: Sequence[str]
+    skus: Sequence[str],
+    model_numbers: Sequence[str],
+    eans: Sequence[str],
+    product_ids: Sequence[str] = (),
 ) -> list[Cond]:
-    """The `should` side of an exact lookup: any SKU, normalised model number or EAN."""
+    """The `should` side of an exact lookup: any SKU, normalised model number, EAN or product."""
     should = []
     if skus:
         should.append(Cond("sku", "any", _unique(skus)))
+    if product_ids:
+        should.append(Cond("product_id", "any", _unique(product_ids)))
     models = _unique(m for m in (normalise_model(x) for x in model_numbers) if m)
     if models:
         should.append(Cond("model_number", "any", models))

@@ -261,9 +261,10 @@ class QdrantClientIndex:
         model_numbers: Sequence[str] = (),
         eans: Sequence[str] = (),
         flt: SearchFilter | None = None,
+        product_ids: Sequence[str] = (),
     ) -> list[Hit]:
         """Exact payload match under ``flt``'s conditions; score 1.0 because nothing is ranked."""
-        should = lookup_conditions(skus, model_numbers, eans)
+        should = lookup_conditions(skus, model_numbers, eans, product_ids)
         if not should:
             return []
         must, must_not = lookup_filter(tenant, flt)

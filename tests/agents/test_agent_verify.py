@@ -18,7 +18,7 @@ def _offer(sku: str, price: str | None, qty: int | None, availability: str) -> L
 
 def _cand(sku: str, title: str) -> Candidate:
     return Candidate(sku=sku, product_id=sku, title=title, brand="HP", category="mouse",
-                     colours=[], facets=[], model=None, image_url=None, specs={},
+                     colours=[], facets=[], model=None, image_url=None, url=None, specs={},
                      description="", score=0.0, rank=0, exact=False)
 
 

@@ -1,5 +1,8 @@
 """The widget and the assist panel in real headless Chromium against a real server on loopback.
 
+Cards: a lazily loaded picture (a placeholder when it fails, as offline), the title linking to
+the product page, and "Add to cart" dispatching ``shopkeeper:add-to-cart`` to the host page.
+
 Debian's chromium (``/usr/bin/chromium``; ``scripts/services-up`` installs it) driven by Python
 playwright. The server is the real app on a private copy of the demo subset. Prices on screen
 are compared with the system of record, before and after the test changes one in the SoR.
@@ -7,10 +10,8 @@ are compared with the system of record, before and after the test changes one in
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ import pytest
 
 from app.settings import Settings
 from catalog.models import Money
-from tests.http_support import ASSIST_KEY, LiveServer, fresh_copy, http_settings, live_server
+from tests.http_support import (
+    ASSIST_KEY,
+    LiveServer,
+    fresh_copy,
+    http_settings,
+    live_server,
+    sor_call,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.slow]
 
@@ -29,23 +37,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 SKU = "122442"  # "HP USB Optical 3-button Mouse"
 QUESTION = "HP USB Optical 3-button Mouse"
 TIMEOUT_MS = 30_000
-
-
-def sor_call(settings: Settings, method: str, *args: Any) -> Any:
-    """Call the SoR from outside the server, as another program writing the catalog would."""
-    from catalog.sor.base import open_sor
-
-    async def run() -> Any:
-        sor = open_sor(settings.sor_url)
-        await sor.open()
-        try:
-            return await getattr(sor, method)(*args)
-        finally:
-            await sor.close()
-
-    # In a thread: playwright's sync API keeps an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, run()).result()
+TEMPLATE = "https://shop.example/p/{sku}"
+# A 1x1 PNG, served in place of the catalog's pictures (the machine is offline).
+PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                      "1f15c4890000000d49444154789c6360f8cfc0f01f0005fe02fea7d6a4"
+                      "310000000049454e44ae426082")
 
 
 def live_price(settings: Settings) -> str:
@@ -56,7 +52,8 @@ def live_price(settings: Settings) -> str:
 
 @pytest.fixture
 def server(demo_data: Path, tmp_path: Path, embedder: Any) -> Iterator[tuple[LiveServer, Settings]]:
-    settings = http_settings(fresh_copy(demo_data, tmp_path / "data"))
+    settings = http_settings(fresh_copy(demo_data, tmp_path / "data"),
+                             PRODUCT_URL_TEMPLATE=TEMPLATE)
     with live_server(settings, embedder) as srv:
         yield srv, settings
 
@@ -162,3 +159,47 @@ def test_assist_panel_streams_a_reply_with_live_evidence_and_a_trace(
         expect(row).to_contain_text(f"{warehouse}: {qty}")
     expect(page.locator("#trace li").first).to_contain_text("understand")
     assert page.locator("#trace li").count() >= 4
+
+
+def test_cards_show_a_picture_a_page_link_and_add_to_cart_tells_the_host_page(
+    server: Any, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    srv, settings = server
+    page.route("**/images.icecat.biz/**", lambda route: route.fulfill(
+        status=200, content_type="image/png", body=PIXEL))
+    page.goto(srv.url + "/")
+    page.evaluate("""() => document.addEventListener("shopkeeper:add-to-cart",
+        e => { window.cartEvents = (window.cartEvents || []).concat([e.detail]); })""")
+    page.get_by_role("button", name="Ask the shop").click()
+    ask(page, QUESTION)
+    card = page.locator(f'#shopkeeper-widget article.card[data-sku="{SKU}"]').last
+    picture = card.locator("img.pic")
+    expect(picture).to_have_attribute("loading", "lazy")
+    expect(picture).to_have_attribute("alt", "HP USB Optical 3-button Mouse")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                           arg=picture.element_handle())
+    link = card.get_by_role("link", name="HP USB Optical 3-button Mouse")
+    expect(link).to_have_attribute("href", TEMPLATE.format(sku=SKU))
+
+    card.get_by_role("button", name="Add HP USB Optical 3-button Mouse to cart").click()
+    page.wait_for_function("() => (window.cartEvents || []).length === 1")
+    offer = sor_call(settings, "get_offers", "demo", [SKU])[SKU]
+    assert page.evaluate("() => window.cartEvents[0]") == {
+        "sku": SKU, "quantity": 1, "price": str(offer.price.amount), "currency": "USD"}
+    expect(page.get_by_role("status").filter(has_text="Cart:")).to_contain_text("1 item")
+
+
+def test_a_picture_that_cannot_load_becomes_a_placeholder(server: Any, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    srv, _ = server
+    page.route("**/images.icecat.biz/**", lambda route: route.abort())  # as offline
+    page.goto(srv.url + "/")
+    page.get_by_role("button", name="Ask the shop").click()
+    ask(page, QUESTION)
+    card = page.locator(f'#shopkeeper-widget article.card[data-sku="{SKU}"]').last
+    placeholder = card.get_by_role("img", name="No picture of HP USB Optical 3-button Mouse")
+    expect(placeholder).to_be_visible()
+    expect(card.locator("img")).to_have_count(0)

@@ -36,6 +36,7 @@ ROW: dict[str, Any] = {
     "ean": "[]",
     "variant_attributes": "{}",
     "image_url": None,
+    "url": None,
     "price_amount": "10.00",
     "currency": "USD",
     "stock_qty": 5,

@@ -76,7 +76,8 @@ class FakeConsumer:
 def row(sku: str, *, price: str = "10.00", qty: int = 5) -> dict[str, Any]:
     return {"tenant": TENANT, "sku": sku, "product_id": f"p{sku[1:]}",
             "title": None, "model_number": None, "ean": "[]", "variant_attributes": "{}",
-            "image_url": None, "price_amount": price, "currency": "USD", "stock_qty": qty,
+            "image_url": None, "url": None, "price_amount": price, "currency": "USD",
+            "stock_qty": qty,
             "availability": "in_stock", "warehouses": "{}", "stock_synthetic": False}
 
 

@@ -262,5 +262,6 @@ async def test_the_write_observer_sees_each_index_write(svc: Services, tmp_path:
     full = {s: f for t, s, f in seen[:2]}
     assert set(full) == {"S1", "S2"} and full["S1"]["content_hash"]  # embedded: whole payload
     # A payload-only patch; version 3 is the SoR's outbox id of the price change.
-    assert ("t1", "S1", {"price": 2.5, "currency": "USD", "in_stock": 1, "version": 3}) in seen
+    assert ("t1", "S1", {"price": 2.5, "currency": "USD", "in_stock": 1, "version": 3,
+                         "image_url": None, "url": None}) in seen
     assert ("t1", "S2", None) in seen  # a delete

@@ -60,6 +60,15 @@ def test_lookup_by_sku_model_and_ean(ro_index: VectorIndex) -> None:
     assert ro_index.lookup("a", model_numbers=["nothing"]) == []
 
 
+def test_lookup_by_product_id_stays_in_its_tenant(ro_index: VectorIndex) -> None:
+    assert skus(ro_index.lookup("a", product_ids=["p-A3"])) == ["A3"]
+    assert skus(ro_index.lookup("a", skus=["A5"], product_ids=["p-A2", "p-none"])) == ["A5", "A2"]
+    other = ro_index.lookup("b", product_ids=["p-A1"])
+    assert [(h.sku, h.payload["price"]) for h in other] == [("A1", 99.0)]
+    hp_only = SearchFilter("a", brands=["hp"])
+    assert skus(ro_index.lookup("a", product_ids=["p-A1", "p-A2"], flt=hp_only)) == ["A1"]
+
+
 def test_states_and_iter_states(ro_index: VectorIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     states = ro_index.states("a", ["A1", "A2", "nope"])
     assert set(states) == {"A1", "A2"}

@@ -41,7 +41,7 @@ _SKU_TYPES: tuple[str, ...] = ("text",) * 5 + (
     "int",
     "text",
 )
-_SKU_TYPES += ("jsonb", "bool", "timestamptz")
+_SKU_TYPES += ("jsonb", "bool", "timestamptz", "text")  # ..., updated_at, url
 _ANALYZE_AFTER = 5000  # SKU rows written: refresh planner stats so bulk loads plan well at once
 
 
