@@ -11,11 +11,9 @@ that flips the in-stock flag, the payload a filtered search reads shows the new 
 Reports p50/p99 per op class at the steady rate (default 50/s), then steps the rate up and
 reports the highest rate the worker sustains without growing lag.
 
-    .venv/bin/python -m bench.freshness            # demo catalog, 60 s at 50/s, then 100..800/s
-    .venv/bin/python -m bench.freshness --seconds 20 --steps 100,200
+    .venv/bin/python -m bench.freshness   # demo catalog, 60 s at 50/s, then 100..800/s
 
-The first run bulk-loads the demo catalog into ``--data-dir`` (a few minutes on 2 cores); later
-runs reuse it.
+The first run bulk-loads the demo catalog into ``--data-dir``; later runs reuse it.
 """
 
 from __future__ import annotations
