@@ -13,9 +13,9 @@ import pytest
 
 from catalog.errors import IndexUnavailable
 from search.index.base import IndexPoint, SearchFilter, VectorIndex
-from search.payload import PAYLOAD_INDEXES, point_id
 from search.index.edge import EdgeIndex
 from search.index.remote import QdrantClientIndex
+from search.payload import PAYLOAD_INDEXES, point_id
 from search.sparse import Bm25Encoder
 
 DIM = 8
