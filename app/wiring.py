@@ -61,19 +61,20 @@ def build_embedder(settings: Settings, *, bulk: bool = False) -> Embedder:
     )
 
 
+def open_vector_index(settings: Settings) -> VectorIndex:
+    """The index client alone: no collection created, nothing checked."""
+    key = settings.QDRANT_API_KEY.get_secret_value() if settings.QDRANT_API_KEY else None
+    return open_index(settings.QDRANT_URL, path=str(settings.index_path),
+                      collection=settings.COLLECTION, api_key=key)
+
+
 def build_index(
     settings: Settings, *, dense_size: int, model_id: str, reembed: bool = False
 ) -> VectorIndex:
     """Open the index and check it holds ``model_id``'s vectors (``reembed``: bulk ingest, which
     re-embeds another embedder's points and then records its own)."""
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = settings.QDRANT_API_KEY.get_secret_value() if settings.QDRANT_API_KEY else None
-    index = open_index(
-        settings.QDRANT_URL,
-        path=str(settings.index_path),
-        collection=settings.COLLECTION,
-        api_key=key,
-    )
+    index = open_vector_index(settings)
     try:
         index.ensure_collection(dense_size)
         check_embedder(index, model_id, reembed=reembed)

@@ -154,9 +154,10 @@ class Embedder:
         )
 
     def warm(self) -> None:
-        """Load (and on first use export) both models now, not on the first request."""
-        self._load_bulk()
-        self._load()
+        """Load (on first use: export) both models and run each once, so neither the first
+        shopper nor the first content change pays for it."""
+        self._load_bulk().encode(["warm up"], show_progress_bar=False)
+        self._encode_query("warm up")
 
     def set_threads(self, threads: int) -> None:
         """Serving threads for queries. torch: one process-wide pool, switched in place; ONNX
