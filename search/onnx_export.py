@@ -114,15 +114,17 @@ def ensure_onnx_model(
 @contextmanager
 def _quiet() -> Iterator[None]:
     """The exporter's tracer warnings and its advice to save (we do) are noise in a CLI."""
-    logger = logging.getLogger("sentence_transformers")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(n) for n in ("sentence_transformers", "transformers", "optimum")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _export(source: Path, work: Path, quantize: Quantize, kernel: Int8Kernel | None) -> None:
