@@ -1,7 +1,7 @@
 """Embedding backends side by side: query latency, bulk throughput and agreement with torch fp32.
 
-Texts: 1,000 real chunk texts (the dense text the writer embeds, sampled from the demo catalog
-with a fixed seed). Queries: the 89 judged dev queries plus the search bench's 15 shopper
+Texts: 1,000 real chunk texts (what the writer embeds, sampled from the demo catalog with a
+fixed seed). Queries: the 89 judged dev queries plus the search bench's 15 shopper
 queries, each asked twice: 208 timed query embeddings per variant, cache bypassed, with the
 serving thread budget (``EMBED_THREADS``). Bulk: ``embed_documents`` on the 1,000 texts with
 every core, as ingest and the change worker run it. The variants run interleaved, round after
@@ -34,15 +34,15 @@ from bench.search import EXTRA
 GOALS = {"query_p50_ratio_max": 0.25, "bulk_throughput_ratio_min": 2.5}
 
 
-def chunk_texts(n: int, seed: int = 7, *, full: bool = False) -> list[str]:
-    """``n`` real chunk texts from the demo catalog: what the writer embeds (or the full text)."""
+def chunk_texts(n: int, seed: int = 7) -> list[str]:
+    """``n`` real chunk texts from the demo catalog, as the writer embeds them."""
     from catalog.importers import DEMO_CATALOG, load_products
     from ingestion import chunk_products
 
     chunks = list(chunk_products(load_products(DEMO_CATALOG, tenant="bench").products,
                                  model_id="bench"))
     sample = random.Random(seed).sample(chunks, min(n, len(chunks)))
-    return [c.text if full else c.dense_text for c in sample]
+    return [c.text for c in sample]
 
 
 def eval_queries(judgments: Path, repeat: int) -> list[str]:
@@ -94,7 +94,6 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--texts", type=int, default=1000)
-    ap.add_argument("--full-text", action="store_true", help="the full chunk text (BM25's)")
     ap.add_argument("--judgments", type=Path, default=JUDGMENTS)
     ap.add_argument("--repeat", type=int, default=2, help="times each query is asked per round")
     ap.add_argument("--rounds", type=int, default=3)
@@ -106,7 +105,7 @@ def main() -> None:
     threads = settings.EMBED_THREADS
     default = build_embedder(settings).variant
     model_dir = args.model_dir or Path(tempfile.mkdtemp(prefix="bench-embed-"))
-    texts = chunk_texts(args.texts, full=args.full_text)
+    texts = chunk_texts(args.texts)
     queries = eval_queries(args.judgments, args.repeat)
     variants = [v for v in args.variants.split(",") if v]
     if variants[0] != "torch-fp32":
@@ -151,7 +150,7 @@ def main() -> None:
         "bulk_throughput_ratio": head["bulk_throughput_ratio"],
         "goals": {**GOALS, "met": head["query_p50_ratio"] <= GOALS["query_p50_ratio_max"]
                   and head["bulk_throughput_ratio"] >= GOALS["bulk_throughput_ratio_min"]},
-        "texts": {"n": len(texts), "kind": "full" if args.full_text else "dense",
+        "texts": {"n": len(texts),
                   "tokens_mean": round(statistics.mean(lengths), 1),
                   "tokens_median": statistics.median(lengths), "tokens_max": max(lengths)},
         "queries_timed_per_variant": len(q_times[variants[0]]),

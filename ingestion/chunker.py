@@ -56,17 +56,14 @@ def _is_volatile(key: str) -> bool:
 
 @dataclass(frozen=True)
 class Chunk:
-    """One SKU ready to embed: its texts, the hash that decides re-embedding, and its payload."""
+    """One SKU ready to embed: its text, the hash that decides re-embedding, and its payload."""
 
     tenant: str
     sku: str
     point_id: str
     text: str
-    """The full text: BM25 indexes it, and the payload keeps it."""
     content_hash: str
     payload: dict[str, Any]
-    dense_text: str = ""
-    """What the dense vector embeds (``dense_text``); empty = the full text."""
 
 
 def _bounded(text: str, limit: int) -> str:
@@ -115,40 +112,15 @@ def chunk_text(product: Product, sku: Sku) -> str:
     return "\n".join(lines)
 
 
-DENSE_SPEC_LINES = 3
-
-
-def dense_text(text: str) -> str:
-    """The dense vector's text, cut from the chunk text: the labelled head lines (title, brand,
-    model, category, variant) and the first key specifications, without the description and
-    the spec tail. MiniLM ranks as well or better on it with fewer tokens (README, Retrieval
-    quality); BM25 keeps the full text."""
-    out: list[str] = []
-    specs = 0
-    for line in text.split("\n"):
-        if line.startswith("Description:"):
-            continue
-        if line.startswith("- "):
-            specs += 1
-            if specs > DENSE_SPEC_LINES:
-                continue
-        out.append(line)
-    if out and out[-1] == "Technical specifications:":
-        out.pop()
-    return "\n".join(out)
-
-
-def content_hash(text: str, model_id: str, dense: str = "") -> str:
-    """Hash of what is embedded *and* by which model: any of them changing means re-embedding."""
-    head = f"{model_id}\x1f{dense}\x1e" if dense else f"{model_id}\x1f"
-    return hashlib.sha256(f"{head}{text}".encode()).hexdigest()[:32]
+def content_hash(text: str, model_id: str) -> str:
+    """Hash of what is embedded *and* by which model: either changing means re-embedding."""
+    return hashlib.sha256(f"{model_id}\x1f{text}".encode()).hexdigest()[:32]
 
 
 def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) -> Chunk:
     """The one chunk of one SKU; ``version`` is the SoR change it reflects (outbox id)."""
     text = chunk_text(product, sku)
-    dense = dense_text(text)
-    digest = content_hash(text, model_id, dense)
+    digest = content_hash(text, model_id)
     colours = normalise_colours(colour_of(product, sku))
     payload: dict[str, Any] = {
         "tenant": product.tenant,
@@ -172,8 +144,7 @@ def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) ->
         "version": version,
         "text": text,
     }
-    return Chunk(product.tenant, sku.sku, point_id(product.tenant, sku.sku), text, digest, payload,
-                 dense)
+    return Chunk(product.tenant, sku.sku, point_id(product.tenant, sku.sku), text, digest, payload)
 
 
 def chunk_product(

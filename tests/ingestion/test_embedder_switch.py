@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from app.settings import Settings
@@ -49,21 +48,3 @@ async def test_switching_backend_re_embeds_everything_then_serves(
 
     third = await ingest(settings, embedder)  # and a re-run embeds nothing
     assert third.embedded == 0 and third.unchanged == len(CATALOG)
-
-
-async def test_the_dense_vector_embeds_the_dense_text_and_bm25_the_full_text(
-    tmp_path: Path, embedder: Any
-) -> None:
-    await ingest(Settings(DATA_DIR=tmp_path), embedder)
-    async with services(Settings(DATA_DIR=tmp_path), embedder=embedder) as svc:
-        got = svc.index.lookup("demo", skus=["m1"])[0].payload
-        assert got["text"].startswith("Product: Acme wireless optical mouse black")
-        assert "Description:" in got["text"]  # the payload (and BM25) keep the full text
-        hits = svc.retriever.search("A test product.", SearchFilter(tenant="demo"), mode="bm25")
-        assert len(hits) == len(CATALOG)  # description words are searchable by BM25
-    from ingestion import chunk_sku
-
-    chunk = chunk_sku(CATALOG[0], CATALOG[0].skus[0], model_id=embedder.model_id)
-    assert "Description:" not in chunk.dense_text
-    vec = np.array(embedder.embed_documents([chunk.dense_text])[0])
-    assert float(vec @ np.array(embedder.embed_query("wireless optical mouse"))) > 0.5
