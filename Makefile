@@ -36,7 +36,7 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy app agents ingestion catalog
+	$(VENV)/bin/mypy app agents ingestion search catalog
 
 bench: install
 	scripts/bench
