@@ -19,9 +19,10 @@ T = TypeVar("T")
 
 
 def _one_intra_op_thread() -> None:
-    """Query embeddings are latency-bound: each gets one torch thread, concurrency comes from
+    """Query embeddings are latency-bound: each gets one intra-op thread, concurrency comes from
     the pool. Two threads per query oversubscribe a small box (measured ~3x slower under load).
-    The setting is per OS thread (OpenMP), so ingestion elsewhere keeps its threads."""
+    ONNX Runtime's query session is built with its own count (``EMBED_THREADS``); this covers
+    torch, whose setting is per OS thread (OpenMP), so ingestion elsewhere keeps its threads."""
     try:
         import torch
     except ImportError:  # another embedding backend: nothing to tune

@@ -55,8 +55,8 @@ async def open_runtime(
     registry = CollectorRegistry()
     async with AsyncExitStack() as stack:
         svc = await stack.enter_async_context(services(settings, embedder=embedder))
-        # Load the model now, not on the first shopper's question.
-        await asyncio.to_thread(svc.embedder.embed_query, "warm up")
+        # Load the models now (queries and the worker's documents), not on first use.
+        await asyncio.to_thread(svc.embedder.warm)
         agent = await stack.enter_async_context(open_agent(svc, settings))
         browser = CatalogBrowser(agent.deps)
         mcp, _ = build_server(browser)

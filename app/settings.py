@@ -46,9 +46,25 @@ class Settings(BaseSettings):
     EMBEDDING_MODEL: str = Field(
         "", description="sentence-transformers name or path; empty = bundled MiniLM"
     )
+    EMBED_BACKEND: Literal["onnx", "torch"] = Field(
+        "onnx", description="onnx = ONNX Runtime (exported once into MODEL_DIR); torch = PyTorch"
+    )
+    EMBED_QUANTIZE: Literal["int8", "fp32"] = Field(
+        "int8",
+        description="onnx only: int8 = dynamically quantised (the fastest, cosine to fp32 "
+        ">= 0.99), fp32 = full precision; torch always runs fp32",
+    )
+    EMBED_INT8_KERNEL: Literal["auto", "avx512_vnni", "avx512", "avx2", "arm64"] = Field(
+        "auto", description="int8 kernel variant; auto = the best this CPU has (no int8: fp32)"
+    )
+    MODEL_DIR: Path | None = Field(
+        None, description="Where the ONNX export is kept; empty = DATA_DIR/models"
+    )
+    # Most texts per model call; calls are also cut at a padded-token budget (search/embedder.py).
     EMBED_BATCH: int = 256
-    # Torch threads for serving processes. One: a query then takes ~25 ms even while the worker
-    # embeds a batch; with two OpenMP threads on 2 busy cores it took ~300 ms (bench/search.py).
+    # Intra-op threads per query embedding in serving processes; bulk work (ingest, eval, the
+    # change worker) uses every core. One: concurrency comes from the retrieval thread pool, and
+    # two OpenMP threads per torch query on 2 busy cores took ~300 ms (bench/search.py).
     EMBED_THREADS: int = 1
 
     # Retrieval tuning
@@ -117,6 +133,10 @@ class Settings(BaseSettings):
     @cached_property
     def index_path(self) -> Path:
         return self.DATA_DIR / "qdrant"
+
+    @cached_property
+    def model_path(self) -> Path:
+        return self.MODEL_DIR or self.DATA_DIR / "models"
 
     @cached_property
     def checkpoint_path(self) -> Path:

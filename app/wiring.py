@@ -18,7 +18,7 @@ from agents import AgentDeps, LiveLookup, ShoppingAgent, StockCache, VocabularyC
 from app.settings import Settings
 from catalog.sor import SystemOfRecord, open_sor
 from ingestion import ChangeWorker, IndexWriter, KafkaConfig, WorkerConfig, replay_worker
-from search import Bm25Encoder, Embedder, Retriever, VectorIndex, open_index
+from search import Bm25Encoder, Embedder, Retriever, VectorIndex, check_embedder, open_index
 
 
 @dataclass
@@ -45,27 +45,48 @@ class Services:
 
 
 def build_embedder(settings: Settings, *, bulk: bool = False) -> Embedder:
-    """The embedder; ``bulk`` (ingest, eval) uses every core, serving uses ``EMBED_THREADS``."""
-    threads = (os.cpu_count() or 1) if bulk else settings.EMBED_THREADS
-    return Embedder(settings.EMBEDDING_MODEL, batch_size=settings.EMBED_BATCH, threads=threads)
-
-
-def build_index(settings: Settings, *, dense_size: int) -> VectorIndex:
-    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = settings.QDRANT_API_KEY.get_secret_value() if settings.QDRANT_API_KEY else None
-    index = open_index(
-        settings.QDRANT_URL,
-        path=str(settings.index_path),
-        collection=settings.COLLECTION,
-        api_key=key,
+    """The embedder. Documents always get every core; queries get ``EMBED_THREADS``, except
+    that torch has one process-wide pool, so there ``bulk`` (ingest, eval) gives it every core."""
+    cores = os.cpu_count() or 1
+    threads = cores if bulk and settings.EMBED_BACKEND == "torch" else settings.EMBED_THREADS
+    return Embedder(
+        settings.EMBEDDING_MODEL,
+        backend=settings.EMBED_BACKEND,
+        quantize=settings.EMBED_QUANTIZE,
+        int8_kernel=settings.EMBED_INT8_KERNEL,
+        model_dir=settings.model_path,
+        batch_size=settings.EMBED_BATCH,
+        threads=threads,
+        bulk_threads=cores,
     )
-    index.ensure_collection(dense_size)
+
+
+def open_vector_index(settings: Settings) -> VectorIndex:
+    """The index client alone: no collection created, nothing checked."""
+    key = settings.QDRANT_API_KEY.get_secret_value() if settings.QDRANT_API_KEY else None
+    return open_index(settings.QDRANT_URL, path=str(settings.index_path),
+                      collection=settings.COLLECTION, api_key=key)
+
+
+def build_index(
+    settings: Settings, *, dense_size: int, model_id: str, reembed: bool = False
+) -> VectorIndex:
+    """Open the index and check it holds ``model_id``'s vectors (``reembed``: bulk ingest, which
+    re-embeds another embedder's points and then records its own)."""
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    index = open_vector_index(settings)
+    try:
+        index.ensure_collection(dense_size)
+        check_embedder(index, model_id, reembed=reembed)
+    except BaseException:
+        index.close()
+        raise
     return index
 
 
 @asynccontextmanager
 async def services(
-    settings: Settings, *, embedder: Embedder | None = None
+    settings: Settings, *, embedder: Embedder | None = None, reembed: bool = False
 ) -> AsyncIterator[Services]:
     """Open the SoR and the index for the duration of a command or the app's lifespan."""
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -73,7 +94,8 @@ async def services(
     await sor.open()
     try:
         embedder = embedder or build_embedder(settings)
-        index = build_index(settings, dense_size=embedder.dim)
+        index = build_index(settings, dense_size=embedder.dim, model_id=embedder.model_id,
+                            reembed=reembed)
         try:
             yield Services(
                 settings=settings, sor=sor, index=index, embedder=embedder, bm25=Bm25Encoder()

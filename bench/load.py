@@ -7,7 +7,7 @@ full answer (-> ``done``), answers/s and errors. The goal at 32 clients: 0 error
 time-to-first-event <= 250 ms.
 
     .venv/bin/python bench/load.py                      # 1, 8, 32 clients x 10 s
-    .venv/bin/python bench/load.py --clients 32 --seconds 30
+    .venv/bin/python bench/load.py --clients 32 --seconds 30 --embed-backend torch
 """
 
 from __future__ import annotations
@@ -148,8 +148,10 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-c", "from app.cli import main; main()", *args]
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
+def server_env(data_dir: Path, backend: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPKEEPER_")}
+    if backend:
+        env["SHOPKEEPER_EMBED_BACKEND"] = backend
     env.update({
         "SHOPKEEPER_DATA_DIR": str(data_dir),
         "SHOPKEEPER_RATE_LIMIT_PER_MIN": "0",  # measure the server, not the limiter
@@ -158,12 +160,13 @@ def server_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def ensure_catalog(data_dir: Path) -> None:
+def ensure_catalog(data_dir: Path, backend: str = "") -> None:
     """Ingest the demo catalog once; later runs reuse the index (ingest is idempotent)."""
     marker = data_dir / ".bench-ingested"
     if not marker.exists():
         print(f"ingesting the demo catalog into {data_dir} (once)...", file=sys.stderr)
-        subprocess.run(cli("ingest", "--json"), env=server_env(data_dir), cwd=ROOT, check=True,
+        subprocess.run(cli("ingest", "--json"), env=server_env(data_dir, backend), cwd=ROOT,
+                       check=True,
                        stdout=sys.stderr)
         marker.touch()
     asyncio.run(settle_outbox(data_dir))
@@ -186,11 +189,11 @@ async def settle_outbox(data_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def server(data_dir: Path) -> Iterator[str]:
+def server(data_dir: Path, backend: str = "") -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         cli("serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-        env=server_env(data_dir), cwd=ROOT, start_new_session=True,
+        env=server_env(data_dir, backend), cwd=ROOT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -238,18 +241,25 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="duration of each level")
     ap.add_argument("--warmup", type=float, default=3.0, help="seconds of unrecorded load first")
     ap.add_argument("--url", default="", help="use this running server instead of starting one")
-    ap.add_argument("--data-dir", type=Path, default=ROOT / ".shopkeeper" / "bench-http",
-                    help="embedded data dir for the server this script starts")
+    ap.add_argument("--data-dir", type=Path, default=None,
+                    help="embedded data dir for the server this script starts "
+                         "(default .shopkeeper/bench-http-<backend>)")
+    ap.add_argument("--embed-backend", default="", choices=["", "onnx", "torch"],
+                    help="the server's SHOPKEEPER_EMBED_BACKEND (default: its settings)")
     args = ap.parse_args()
+    args.data_dir = args.data_dir or (
+        ROOT / ".shopkeeper" / f"bench-http-{args.embed_backend or 'default'}")
     levels = [int(x) for x in args.clients.split(",") if x.strip()]
     if args.url:
         result = asyncio.run(measure(args.url, levels, args.seconds, args.warmup))
     else:
         args.data_dir.mkdir(parents=True, exist_ok=True)
-        ensure_catalog(args.data_dir)
-        with server(args.data_dir) as url:
+        ensure_catalog(args.data_dir, args.embed_backend)
+        with server(args.data_dir, args.embed_backend) as url:
             result = asyncio.run(measure(url, levels, args.seconds, args.warmup))
-    result["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    result["embed_backend"] = args.embed_backend or "default (settings)"
+    result["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                         "loadavg_1m": round(os.getloadavg()[0], 2)}
     print(json.dumps(result, indent=2))
 
 

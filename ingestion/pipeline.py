@@ -14,7 +14,7 @@ from catalog import InvalidProduct, Product
 from catalog.sor import SystemOfRecord
 from ingestion.chunker import Chunk, chunk_products
 from ingestion.writer import IndexWriter, WriteResult
-from search import IndexedState
+from search import IndexedState, settle_embedder
 
 Progress = Callable[[int], None]
 
@@ -30,6 +30,9 @@ class IngestReport:
     payload_only: int = 0
     unchanged: int = 0
     deleted: int = 0
+    embedder: str = ""
+    other_embedder_points: int = 0
+    """Points (of any tenant) still holding another embedder's vectors after this ingest."""
     errors: list[InvalidProduct] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -94,6 +97,8 @@ async def ingest_products(
     index.flush()
     if total.embedded > 1000:
         index.optimize()
+    report.embedder = writer.embedder.model_id
+    report.other_embedder_points = settle_embedder(index, report.embedder)
     report.embedded, report.payload_only, report.unchanged = (
         total.embedded,
         total.payload_only,

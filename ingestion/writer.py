@@ -62,11 +62,15 @@ class IndexWriter:
         return to_embed, payload_only, unchanged
 
     def embed(self, chunks: Sequence[Chunk]) -> list[IndexPoint]:
+        """Both vectors of each chunk; every point names the embedder of its dense vector, so
+        the index can tell whether it holds one vector space (``search.check_embedder``)."""
         texts = [c.text for c in chunks]
         dense = self.embedder.embed_documents(texts)
         sparse = self.bm25.embed_documents(texts)
+        model_id = self.embedder.model_id
         return [
-            IndexPoint(id=c.point_id, dense=dense[i].tolist(), sparse=sparse[i], payload=c.payload)
+            IndexPoint(id=c.point_id, dense=dense[i].tolist(), sparse=sparse[i],
+                       payload={**c.payload, "embedder": model_id})
             for i, c in enumerate(chunks)
         ]
 

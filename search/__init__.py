@@ -15,7 +15,9 @@ from search.index import (
     SearchFilter,
     SparseVector,
     VectorIndex,
+    check_embedder,
     open_index,
+    settle_embedder,
 )
 from search.payload import (
     FACET_ATTRIBUTES,
@@ -47,6 +49,7 @@ __all__ = [
     "SearchFilter",
     "SparseVector",
     "VectorIndex",
+    "check_embedder",
     "code_tokens",
     "colour_of",
     "exact_first",
@@ -57,4 +60,5 @@ __all__ = [
     "open_index",
     "point_id",
     "rrf",
+    "settle_embedder",
 ]

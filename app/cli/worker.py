@@ -18,9 +18,11 @@ from rich.table import Table
 
 from app.cli.common import err, friendly_errors, out
 from app.settings import Settings
-from app.wiring import build_worker, services
+from app.wiring import build_embedder, build_worker, open_vector_index, services
+from catalog import ServiceUnavailable
 from catalog.sor import open_sor
 from ingestion import STATUS_FILE
+from search.index.edge import recorded_embedder
 
 STATUS_FRESH_S = 5.0
 
@@ -57,7 +59,8 @@ async def _run_worker(settings: Settings, stop_timeout: float) -> None:
 
 @friendly_errors
 def status(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Lag, outbox backlog, DLQ size, and the running worker's queue (from its status file)."""
+    """Lag, outbox backlog, DLQ size, the running worker's queue (from its status file) and
+    the embedder in use beside the one the index records."""
     settings = Settings()
     data = asyncio.run(_status(settings))
     if json_out:
@@ -89,7 +92,28 @@ async def _status(settings: Settings) -> dict[str, Any]:
     }
     worker_info = data["worker"]
     data["queue_depth"] = worker_info.get("queue_depth") if worker_info.get("running") else None
+    data["embedder"] = _embedder_status(settings)
     return data
+
+
+def _embedder_status(settings: Settings) -> dict[str, Any]:
+    """The embedder these settings run, and the one the index says its vectors come from
+    (serving refuses to start when they differ). The embedded index's record is a plain file,
+    read without opening the index another process owns."""
+    in_use = build_embedder(settings).model_id
+    if settings.embedded:
+        recorded = recorded_embedder(settings.index_path)
+    else:
+        try:
+            index = open_vector_index(settings)
+            try:
+                recorded = index.embedder_id()
+            finally:
+                index.close()
+        except ServiceUnavailable:
+            recorded = None
+    return {"in_use": in_use, "index": recorded,
+            "matches": None if recorded is None else recorded == in_use}
 
 
 def _worker_status(settings: Settings, now: datetime) -> dict[str, Any]:

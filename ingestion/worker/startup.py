@@ -47,7 +47,7 @@ async def warm_model(writer: IndexWriter) -> None:
     def load() -> None:
         error: BaseException | None = None
         try:
-            _ = writer.embedder.dim
+            writer.embedder.warm()  # load (and on first use export) the model now
         except Exception as exc:  # reported again, with its setting, on the first embed
             error = exc
         with contextlib.suppress(RuntimeError):  # the loop may be gone at shutdown

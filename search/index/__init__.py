@@ -9,7 +9,9 @@ from search.index.base import (
     SearchFilter,
     SparseVector,
     VectorIndex,
+    check_embedder,
     open_index,
+    settle_embedder,
 )
 
 __all__ = [
@@ -21,5 +23,7 @@ __all__ = [
     "SearchFilter",
     "SparseVector",
     "VectorIndex",
+    "check_embedder",
     "open_index",
+    "settle_embedder",
 ]

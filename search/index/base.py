@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from catalog import IndexUnavailable
+
 DENSE = "dense"
 SPARSE = "bm25"
 
@@ -115,6 +117,15 @@ class VectorIndex(Protocol):
 
     def count(self, tenant: str) -> int: ...
 
+    def embedder_id(self) -> str | None:
+        """The embedder the collection's metadata says its vectors come from (None: unset)."""
+
+    def record_embedder(self, model_id: str) -> None:
+        """Note in the collection's metadata that every vector now comes from ``model_id``."""
+
+    def count_other_embedders(self, model_id: str) -> int:
+        """Points of any tenant whose ``embedder`` payload is not ``model_id`` (or is missing)."""
+
     def flush(self) -> None:
         """Make every write so far durable."""
 
@@ -122,6 +133,40 @@ class VectorIndex(Protocol):
         """Build HNSW and payload indexes after bulk load."""
 
     def close(self) -> None: ...
+
+
+EMBEDDER_SETTING = "SHOPKEEPER_EMBED_BACKEND"
+
+
+def check_embedder(index: VectorIndex, model_id: str, *, reembed: bool = False) -> None:
+    """Refuse to query vectors from another embedder: the spaces differ, and mixing them ranks
+    silently wrong. An index whose points all come from ``model_id`` (or that is empty) is
+    recorded as ``model_id``'s. ``reembed`` (bulk ingest) lets the caller re-embed a foreign
+    index, after which ``settle_embedder`` records it."""
+    recorded = index.embedder_id()
+    if recorded == model_id:
+        return
+    others = index.count_other_embedders(model_id)
+    if others == 0:
+        index.record_embedder(model_id)
+        return
+    if reembed:
+        return
+    held = recorded or "an embedder it did not record (written before it recorded one)"
+    raise IndexUnavailable(
+        f"the index holds {others} vectors from {held}, not from {model_id}: run "
+        "`shopkeeper ingest` to re-embed them, or switch back to the embedder that wrote them",
+        setting=EMBEDDER_SETTING,
+    )
+
+
+def settle_embedder(index: VectorIndex, model_id: str) -> int:
+    """After a bulk write: record ``model_id`` if no point of any tenant has other vectors;
+    returns how many still do (other tenants not re-ingested yet)."""
+    others = index.count_other_embedders(model_id)
+    if others == 0 and index.embedder_id() != model_id:
+        index.record_embedder(model_id)
+    return others
 
 
 def open_index(

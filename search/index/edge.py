@@ -41,6 +41,8 @@ from search.payload import PAYLOAD_INDEXES, point_id
 
 _SETTING = "SHOPKEEPER_DATA_DIR"
 _CONFIG_FILE = "edge_config.json"
+# Ours, beside the engine's files: which embedder the vectors come from (``check_embedder``).
+META_FILE = "shopkeeper_index.json"
 
 _SCHEMAS: dict[str, qe.PayloadSchemaType | qe.PayloadSchemaParams] = {
     "tenant": qe.KeywordIndexParams(is_tenant=True),
@@ -99,6 +101,16 @@ def _unavailable(path: Path, err: Exception) -> IndexUnavailable:
     else:
         msg = f"embedded index at {path} cannot be opened: {text}"
     return IndexUnavailable(msg, setting=_SETTING)
+
+
+def recorded_embedder(path: str | Path) -> str | None:
+    """The embedder an embedded index at ``path`` records; readable while another process
+    owns the index (``shopkeeper status`` beside a running server)."""
+    try:
+        value = json.loads((Path(path) / META_FILE).read_text()).get("embedder")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(value) if value else None
 
 
 class EdgeIndex:
@@ -281,6 +293,24 @@ class EdgeIndex:
 
     def count(self, tenant: str) -> int:
         return self.shard.count(qe.CountRequest(exact=True, filter=_tenant_filter(tenant)))
+
+    # -- which vectors it holds ------------------------------------------------------------
+
+    def embedder_id(self) -> str | None:
+        return recorded_embedder(self.path)
+
+    def record_embedder(self, model_id: str) -> None:
+        """Written whole (temp file + rename), so a crash leaves the old record or the new."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / f".{META_FILE}.tmp"
+        tmp.write_text(json.dumps({"embedder": model_id}))
+        tmp.replace(self.path / META_FILE)
+
+    def count_other_embedders(self, model_id: str) -> int:
+        if self._shard is None:
+            return 0
+        other = qe.Filter(must_not=[qe.FieldCondition("embedder", match=qe.MatchValue(model_id))])
+        return self._shard.count(qe.CountRequest(exact=True, filter=other))
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -325,6 +325,25 @@ class QdrantClientIndex:
                 self.collection, count_filter=models.Filter(must=[_tenant_cond(tenant)]), exact=True
             ).count
 
+    # -- which vectors it holds ------------------------------------------------------------
+
+    def embedder_id(self) -> str | None:
+        """From the collection's metadata (Qdrant >= 1.16 stores arbitrary JSON there)."""
+        with self._guard():
+            metadata = self.client.get_collection(self.collection).config.metadata or {}
+        value = metadata.get("embedder")
+        return str(value) if value else None
+
+    def record_embedder(self, model_id: str) -> None:
+        with self._guard():
+            self.client.update_collection(self.collection, metadata={"embedder": model_id})
+
+    def count_other_embedders(self, model_id: str) -> int:
+        other = models.Filter(must_not=[
+            models.FieldCondition(key="embedder", match=models.MatchValue(value=model_id))])
+        with self._guard():
+            return self.client.count(self.collection, count_filter=other, exact=True).count
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def flush(self) -> None:

@@ -85,8 +85,8 @@ def _is_gap(amount: str, cards: list[Any]) -> bool:
 
 CONVERSATIONS: dict[str, list[Turn]] = {
     # -- constraint parsing ---------------------------------------------------------------
-    "budget_and_stock": [Turn("wireless mouse under $30 that's in stock", top="2655019",
-                              has=["$15.95", "under $30"], max_price=30, in_stock=True)],
+    "budget_and_stock": [Turn("wireless mouse under $30 that's in stock", top="2704878",
+                              has=["$8.94", "under $30"], max_price=30, in_stock=True)],
     "cheapest_in_stock": [Turn("cheapest in-stock wireless mouse", top="2704878",
                                has=["The cheapest match", "$8.94", "113 available"],
                                in_stock=True)],
@@ -127,20 +127,20 @@ CONVERSATIONS: dict[str, list[Turn]] = {
     # -- comparisons -------------------------------------------------------------------------
     "compare_models": [Turn("compare the Logitech M100 and M500", skus=["3943886", "2936769"],
                             has=["$12.95", "$47.95", "$35.00 cheaper", "colour (White vs Black)"])],
-    "compare_first_two": [Turn("wireless mouse under $30 that's in stock", top="2655019"),
-                          Turn("compare the first two", skus=["2655019", "2704878"],
+    "compare_first_two": [Turn("wireless mouse under $30 that's in stock", top="2704878"),
+                          Turn("compare the first two", skus=["2704878", "2655019"],
                                has=["$7.01 cheaper"])],
     # -- multi-turn follow-ups ---------------------------------------------------------------
     "second_one": [Turn("wireless mouse under $30 that's in stock"),
-                   Turn("the second one", skus=["2704878"],
-                        has=["HP Wireless Eco-comfort", "$8.94"])],
+                   Turn("the second one", skus=["2655019"],
+                        has=["HP Wireless Optical mouse", "$15.95"])],
     "in_white": [Turn("wireless mouse under $30 that's in stock"),
                  Turn("what about in white?", skus=["3943886"], relaxed=True,
                       has=["I dropped the wireless requirement", "in white", "$12.95"])],
     "cheaper": [Turn("wireless keyboard", top="3555889"),
                 Turn("cheaper ones", max_price=49.94, has=["under $49.94"])],
     "is_it_in_stock": [Turn("wireless mouse under $30 that's in stock"),
-                       Turn("is it in stock?", skus=["2655019"], has=["Yes", "35 available"])],
+                       Turn("is it in stock?", skus=["2704878"], has=["Yes", "113 available"])],
     "show_more": [Turn("wireless mouse under $30 that's in stock"),
                   Turn("show me more", max_price=30, in_stock=True,
                        lacks=["2655019", "2704878", "1749095"])],

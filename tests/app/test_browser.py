@@ -35,6 +35,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SKU = "122442"  # "HP USB Optical 3-button Mouse"
+ASSIST_SKU = "2095708"  # "HP KY619AA mouse USB Type-A Optical": the assist panel's top pick
 QUESTION = "HP USB Optical 3-button Mouse"
 TIMEOUT_MS = 30_000
 TEMPLATE = "https://shop.example/p/{sku}"
@@ -44,9 +45,9 @@ PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d494844520000000100000001080600000
                       "310000000049454e44ae426082")
 
 
-def live_price(settings: Settings) -> str:
+def live_price(settings: Settings, sku: str = SKU) -> str:
     """What the shopper should see: the SoR's price, formatted the way cards show it."""
-    offer = sor_call(settings, "get_offers", "demo", [SKU])[SKU]
+    offer = sor_call(settings, "get_offers", "demo", [sku])[sku]
     return str(offer.price)
 
 
@@ -151,10 +152,10 @@ def test_assist_panel_streams_a_reply_with_live_evidence_and_a_trace(
     expect(page.locator("#reply")).to_have_attribute("aria-busy", "false")
     expect(page.locator("#reply")).not_to_be_empty()
     expect(page.get_by_role("button", name="Copy reply")).to_be_enabled()
-    row = page.locator(f'#evidence tbody tr[data-sku="{SKU}"]')
+    row = page.locator(f'#evidence tbody tr[data-sku="{ASSIST_SKU}"]')
     expect(row).to_be_visible()
-    expect(row.locator("td.price")).to_have_text(live_price(settings))
-    offer = sor_call(settings, "get_offers", "demo", [SKU])[SKU]
+    expect(row.locator("td.price")).to_have_text(live_price(settings, ASSIST_SKU))
+    offer = sor_call(settings, "get_offers", "demo", [ASSIST_SKU])[ASSIST_SKU]
     for warehouse, qty in offer.stock.warehouses.items():
         expect(row).to_contain_text(f"{warehouse}: {qty}")
     expect(page.locator("#trace li").first).to_contain_text("understand")

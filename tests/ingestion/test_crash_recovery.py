@@ -31,10 +31,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from app.settings import Settings
+from app.wiring import build_embedder
 from catalog.models import Money, Product, Sku, Stock
 from catalog.sor.postgres import PostgresSor
 from ingestion.chunker import chunk_sku
-from search.embedder import DEFAULT_MODEL_ID
 from search.index.edge import EdgeIndex
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.model]
@@ -288,8 +289,9 @@ async def test_sigkilled_worker_leaves_the_index_equal_to_the_sor(
     assert count == len(states) == len(live), "duplicates or missing points"
     ghosts, missing = set(states) - set(live), set(live) - set(states)
     assert not ghosts and not missing, f"ghosts: {ghosts}, missing: {missing}"
+    model_id = build_embedder(Settings(DATA_DIR=tmp_path / "data")).model_id  # the worker's
     for sku, (p, s) in live.items():
-        want = chunk_sku(p, s, model_id=DEFAULT_MODEL_ID, version=versions[sku])
+        want = chunk_sku(p, s, model_id=model_id, version=versions[sku])
         got = states[sku]
         assert got.content_hash == want.content_hash, sku
         assert got.price == want.payload["price"], sku

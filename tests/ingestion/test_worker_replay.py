@@ -180,6 +180,9 @@ def test_cli_replay_status_and_dlq_commands(cli_env: Any, tmp_path: Path) -> Non
     status = json.loads(result.stdout)
     assert status["dlq_size"] == 2 and status["outbox_pending"] == 0
     assert status["lag_seconds"] == 0 and status["worker"]["running"] is False
+    embedder = status["embedder"]  # the index opened by the replay recorded the one in use
+    assert embedder["in_use"].startswith("all-MiniLM-L6-v2+onnx-")
+    assert embedder["index"] == embedder["in_use"] and embedder["matches"] is True
 
     result = runner.invoke(cli_env, ["dlq", "replay", str(letters[1]["id"]), "--json"])
     assert result.exit_code == 0, result.output
