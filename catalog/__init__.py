@@ -17,6 +17,7 @@ from catalog.errors import (
     ServiceUnavailable,
     ShopkeeperError,
     SorUnavailable,
+    StaleVersion,
     Unauthorized,
     UnknownTenant,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "ShopkeeperError",
     "Sku",
     "SorUnavailable",
+    "StaleVersion",
     "Stock",
     "Unauthorized",
     "UnknownTenant",

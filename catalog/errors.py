@@ -7,6 +7,7 @@ ShopkeeperError
 │   ├── EmptyQuery
 │   └── UnknownTenant       404
 ├── NotFound                404 (a SKU, a thread)
+├── StaleVersion            409: the SoR holds a newer version of what a write would change
 ├── Forbidden               403 (another caller's thread)
 ├── Unauthorized            401 (missing or bad API key)
 ├── RateLimited             429 with Retry-After
@@ -66,6 +67,22 @@ class NotFound(ShopkeeperError):
     """The thing asked for does not exist (or is not yours to see)."""
 
     status_code = 404
+
+
+class StaleVersion(ShopkeeperError):
+    """A versioned write the SoR refused as a whole: every row it targets holds a newer version.
+
+    Not poison (nothing is wrong with the write, it is only late) and not worth a retry.
+    """
+
+    status_code = 409
+
+    def __init__(self, tenant: str, keys: list[str], version: int | None) -> None:
+        shown = ", ".join(repr(k) for k in keys[:5]) + (" ..." if len(keys) > 5 else "")
+        super().__init__(f"stale write at version {version} for {tenant}: {shown} already newer")
+        self.tenant = tenant
+        self.keys = keys
+        self.version = version
 
 
 class Forbidden(ShopkeeperError):

@@ -78,6 +78,12 @@ class Sku(BaseModel):
         default=None, max_length=2048, examples=["https://shop.example/p/M1-BLK"],
         description="The SKU's product page: absolute http(s) or root-relative (/p/M1-BLK)",
     )
+    version: int | None = Field(
+        default=None, ge=0, le=2**63 - 1, examples=[17],
+        description="Write-side only: the sender's version of this SKU in a product upsert "
+        "(default: the event's version); the SoR refuses it when it holds a newer one. "
+        "Reads leave it empty.",
+    )
 
     @field_validator("url")
     @classmethod

@@ -52,16 +52,32 @@ class CatalogStore(Protocol):
     """Catalog content and live price/stock; every write is captured in the outbox by triggers."""
 
     # -- writes: each is one transaction, and the only doors through which we change the catalog
-    async def upsert_products(self, products: Sequence[Product]) -> int:
-        """Insert or replace products and their SKUs; SKUs no longer listed are deleted."""
+    # ``version`` is the sender's version of the write; the SoR keeps the last applied one per
+    # row and refuses older writes (``catalog.sor.versions`` has the rules). A write refused as a
+    # whole raises ``StaleVersion``; without a version a write always applies.
+    async def upsert_products(
+        self, products: Sequence[Product], *, version: int | None = None
+    ) -> int:
+        """Insert or replace products and their SKUs; SKUs no longer listed are deleted.
 
-    async def delete_product(self, tenant: str, product_id: str) -> int: ...
+        ``Sku.version`` overrides ``version`` per SKU; SKUs the SoR holds newer are kept.
+        """
 
-    async def delete_sku(self, tenant: str, sku: str) -> bool: ...
+    async def delete_product(
+        self, tenant: str, product_id: str, *, version: int | None = None
+    ) -> int: ...
 
-    async def set_price(self, tenant: str, sku: str, price: Money) -> bool: ...
+    async def delete_sku(self, tenant: str, sku: str, *, version: int | None = None) -> bool:
+        """Delete one SKU; with a version it leaves a tombstone so no older upsert revives it."""
 
-    async def set_stock(self, tenant: str, sku: str, stock: Stock) -> bool: ...
+    async def set_price(
+        self, tenant: str, sku: str, price: Money, *, version: int | None = None
+    ) -> bool:
+        """True if the SKU exists (changed or already equal); False for an unknown SKU."""
+
+    async def set_stock(
+        self, tenant: str, sku: str, stock: Stock, *, version: int | None = None
+    ) -> bool: ...
 
     # -- reads --------------------------------------------------------------------------------
     async def get_offers(self, tenant: str, skus: Sequence[str]) -> dict[str, Offer]:
@@ -77,7 +93,11 @@ class CatalogStore(Protocol):
     async def tenants(self) -> list[str]: ...
 
     async def sku_versions(self, tenant: str) -> dict[str, int]:
-        """Current version (latest outbox id) of every live SKU: the crash test's truth."""
+        """Current version (latest outbox id) of every live SKU: the crash test's truth.
+
+        Outbox ids are the SoR's own numbers; the senders' versions the guard compares are
+        ``applied_version`` on the rows, a different number space.
+        """
 
 
 @runtime_checkable

@@ -31,24 +31,79 @@ from catalog.sor.schema_rows import (
     stock_values,
 )
 from catalog.sor.sqlite.database import IDS, SqliteDatabase
+from catalog.sor.versions import product_version, refuse_or_log, sku_version
+
+
+# The guard of one row written at version ``:v`` (NULL: an unversioned write, always applied).
+def _newer(stored: str, v: str) -> str:
+    return f"({v} IS NULL OR {stored} IS NULL OR {v} >= {stored})"
 
 
 def _upsert_sql(table: str, cols: tuple[str, ...], key: str, tracked: tuple[str, ...]) -> str:
-    """Upsert that leaves unchanged rows untouched, so triggers write no outbox row for them."""
-    sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key.split(", "))
+    """Versioned upsert: leaves unchanged or newer rows untouched (no outbox row for them)."""
+    keys = key.split(", ")
+    sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in keys)
     old = ", ".join(f"{table}.{c}" for c in tracked)
     new = ", ".join(f"excluded.{c}" for c in tracked)
+    stored, v = f"{table}.applied_version", "excluded.applied_version"
+    moved = f"COALESCE({v}, {stored}) IS NOT {stored}"
     return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE ({old}) IS NOT ({new})"
+        f"ON CONFLICT ({key}) DO UPDATE SET {sets}, applied_version = COALESCE({v}, {stored}) "
+        f"WHERE {_newer(stored, v)} AND (({old}) IS NOT ({new}) OR {moved})"
     )
 
 
-UPSERT_PRODUCT = _upsert_sql("products", PRODUCT_COLS, "tenant, product_id", PRODUCT_CONTENT)
-UPSERT_SKU = _upsert_sql("skus", SKU_COLS, "tenant, sku", SKU_TRACKED)
-DELETE_STALE_SKUS = (
-    "DELETE FROM skus WHERE tenant = ? AND product_id = ? "
-    "AND sku NOT IN (SELECT value FROM json_each(?))"
+_N = len(SKU_COLS) + 1  # the version's parameter number, after the SKU columns
+UPSERT_PRODUCT = (
+    f"INSERT INTO products ({', '.join(PRODUCT_COLS)}, applied_version) "
+    f"VALUES ({', '.join('?' * (len(PRODUCT_COLS) + 1))}) "
+    + _upsert_sql("products", PRODUCT_COLS, "tenant, product_id", PRODUCT_CONTENT)
+)
+# A new SKU must be strictly newer than its tombstone, and inherits the tombstone's version
+# when the write has none (so a later, older event is still refused).
+UPSERT_SKU = (
+    f"INSERT INTO skus ({', '.join(SKU_COLS)}, applied_version) "
+    f"SELECT {', '.join(f'?{i}' for i in range(1, _N))}, COALESCE(?{_N}, t.version) "
+    "FROM (SELECT 1) LEFT JOIN sku_tombstones t ON t.tenant = ?1 AND t.sku = ?2 "
+    f"WHERE ?{_N} IS NULL OR t.version IS NULL OR ?{_N} > t.version "
+    + _upsert_sql("skus", SKU_COLS, "tenant, sku", SKU_TRACKED)
+)
+# A SKU live again is no longer tombstoned.
+UNBURY = (
+    "DELETE FROM sku_tombstones WHERE tenant = ?1 AND sku = ?2 "
+    "AND EXISTS (SELECT 1 FROM skus WHERE tenant = ?1 AND sku = ?2)"
+)
+# Versioned SKUs of a write that the SoR holds newer (live, or deleted at >= their version).
+STALE_SKUS = """SELECT json_extract(k.value, '$[1]') FROM json_each(?) k WHERE EXISTS (
+    SELECT 1 FROM skus s WHERE s.tenant = json_extract(k.value, '$[0]')
+    AND s.sku = json_extract(k.value, '$[1]') AND s.applied_version > json_extract(k.value, '$[2]')
+) OR EXISTS (
+    SELECT 1 FROM sku_tombstones t WHERE t.tenant = json_extract(k.value, '$[0]')
+    AND t.sku = json_extract(k.value, '$[1]') AND t.version >= json_extract(k.value, '$[2]'))"""
+# Deletes: ``WHERE`` picks the SKUs a delete at version ?3 may remove; the tombstone goes first.
+_DELETABLE = "(?3 IS NULL OR applied_version IS NULL OR applied_version <= ?3)"
+_BURY = (
+    "INSERT INTO sku_tombstones (tenant, sku, version) "
+    "SELECT tenant, sku, COALESCE(?3, applied_version) FROM skus WHERE {where} "
+    "AND COALESCE(?3, applied_version) IS NOT NULL "
+    "ON CONFLICT (tenant, sku) DO UPDATE SET version = max(version, excluded.version), "
+    "deleted_at = excluded.deleted_at"
+)
+_SKU = f"tenant = ?1 AND sku = ?2 AND {_DELETABLE}"
+_OF_PRODUCT = f"tenant = ?1 AND product_id = ?2 AND {_DELETABLE}"
+_UNLISTED = f"{_OF_PRODUCT} AND sku NOT IN (SELECT value FROM json_each(?4))"
+BURY_SKU, DELETE_SKU = _BURY.format(where=_SKU), f"DELETE FROM skus WHERE {_SKU}"
+BURY_PRODUCT = _BURY.format(where=_OF_PRODUCT)
+DELETE_PRODUCT_SKUS = f"DELETE FROM skus WHERE {_OF_PRODUCT}"
+BURY_UNLISTED = _BURY.format(where=_UNLISTED)
+DELETE_UNLISTED = f"DELETE FROM skus WHERE {_UNLISTED}"
+BURY_MISSING = (
+    "INSERT INTO sku_tombstones (tenant, sku, version) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (tenant, sku) DO UPDATE SET version = max(version, excluded.version)"
+)
+DROP_EMPTY_PRODUCT = (
+    "DELETE FROM products WHERE tenant = ?1 AND product_id = ?2 "
+    "AND NOT EXISTS (SELECT 1 FROM skus WHERE tenant = ?1 AND product_id = ?2)"
 )
 # One offer as JSON text: pydantic-core then parses and validates all offers in one call.
 OFFER_JSON = f"""json_object('sku', s.sku,
@@ -63,72 +118,120 @@ class SqliteCatalog(SqliteDatabase):
     """Products, SKUs, price and stock on SQLite: the writes first, then the reads."""
 
     # -- writes (all of them: each one transaction, captured in the outbox by triggers) -------
-    async def upsert_products(self, products: Sequence[Product]) -> int:
+    async def upsert_products(
+        self, products: Sequence[Product], *, version: int | None = None
+    ) -> int:
         """Write products and SKUs in one transaction; returns how many products were given."""
         if not products:
             return 0
         now = _now_text()
-        prows = [product_row(p, canonical_json) for p in products]
+        prows = [(*product_row(p, canonical_json), product_version(p, version)) for p in products]
         srows = [
-            sku_row(p.tenant, p.product_id, s, canonical_json, str, now)
+            (*sku_row(p.tenant, p.product_id, s, canonical_json, str, now), sku_version(s, version))
             for p in products
             for s in p.skus
         ]
-        keep = [(p.tenant, p.product_id, json.dumps([s.sku for s in p.skus])) for p in products]
+        keep = [
+            (p.tenant, p.product_id, v, json.dumps([s.sku for s in p.skus]))
+            for p, (*_, v) in zip(products, prows, strict=True)
+        ]
+        versioned = [[r[0], r[1], r[-1]] for r in srows if r[-1] is not None]
 
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: sqlite3.Connection) -> tuple[list[str], int]:
             conn.executemany(UPSERT_PRODUCT, prows)
-            conn.executemany(UPSERT_SKU, srows)
-            conn.executemany(DELETE_STALE_SKUS, keep)
-            return len(products)
+            changed = conn.executemany(UPSERT_SKU, srows).rowcount  # SKU rows written or moved
+            conn.executemany(UNBURY, [r[:2] for r in srows])
+            conn.executemany(BURY_UNLISTED, keep)
+            changed += conn.executemany(DELETE_UNLISTED, keep).rowcount
+            conn.executemany(DROP_EMPTY_PRODUCT, [r[:2] for r in prows])
+            if not versioned:
+                return [], changed
+            return [r[0] for r in conn.execute(STALE_SKUS, (json.dumps(versioned),))], changed
 
-        return await self._write(run)
+        stale, changed = await self._write(run)
+        refuse_or_log(products[0].tenant, stale, changed, version)
+        return len(products)
 
-    async def delete_product(self, tenant: str, product_id: str) -> int:
-        """Delete a product and its SKUs; returns the number of SKUs deleted."""
+    async def delete_product(
+        self, tenant: str, product_id: str, *, version: int | None = None
+    ) -> int:
+        """Delete a product's SKUs not newer than ``version``; returns how many were deleted."""
 
         def run(conn: sqlite3.Connection) -> int:
-            n = conn.execute(
-                "DELETE FROM skus WHERE tenant = ? AND product_id = ?", (tenant, product_id)
-            ).rowcount
-            conn.execute(
-                "DELETE FROM products WHERE tenant = ? AND product_id = ?", (tenant, product_id)
-            )
-            return int(n)
+            args = (tenant, product_id, version)
+            conn.execute(BURY_PRODUCT, args)
+            n = int(conn.execute(DELETE_PRODUCT_SKUS, args).rowcount)
+            conn.execute(DROP_EMPTY_PRODUCT, args[:2])
+            if not n and version is not None:
+                kept = conn.execute(
+                    "SELECT sku FROM skus WHERE tenant = ? AND product_id = ? ORDER BY sku",
+                    args[:2],
+                ).fetchall()
+                refuse_or_log(tenant, [r[0] for r in kept], 0, version)
+            return n
 
         return await self._write(run)
 
-    async def delete_sku(self, tenant: str, sku: str) -> bool:
+    async def delete_sku(self, tenant: str, sku: str, *, version: int | None = None) -> bool:
+        """Delete a SKU unless it is newer than ``version``; a versioned delete is tombstoned."""
+
         def run(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute("DELETE FROM skus WHERE tenant = ? AND sku = ?", (tenant, sku))
-            return cur.rowcount > 0
+            args = (tenant, sku, version)
+            conn.execute(BURY_SKU, args)
+            if conn.execute(DELETE_SKU, args).rowcount:
+                return True
+            if version is not None:
+                if _exists(conn, tenant, sku):
+                    refuse_or_log(tenant, [sku], 0, version)
+                conn.execute(BURY_MISSING, args)  # deleted before it was ever created
+            return False
 
         return await self._write(run)
 
     async def _set(
-        self, tenant: str, sku: str, cols: tuple[str, ...], vals: tuple[Any, ...]
+        self,
+        tenant: str,
+        sku: str,
+        cols: tuple[str, ...],
+        vals: tuple[Any, ...],
+        version: int | None,
     ) -> bool:
-        """Update only when a value differs (no outbox row otherwise); True if the SKU exists."""
+        """Update when a value or the version moves and the SKU is not newer; True if it exists."""
         sets = ", ".join(f"{c} = ?" for c in cols)
+        moved = "COALESCE(?, applied_version) IS NOT applied_version"
         sql = (
-            f"UPDATE skus SET {sets}, updated_at = ? WHERE tenant = ? AND sku = ? "
-            f"AND ({', '.join(cols)}) IS NOT ({', '.join('?' * len(cols))})"
+            f"UPDATE skus SET {sets}, updated_at = ?, applied_version = COALESCE(?, "
+            f"applied_version) WHERE tenant = ? AND sku = ? AND {_newer('applied_version', '?')} "
+            f"AND (({', '.join(cols)}) IS NOT ({', '.join('?' * len(cols))}) OR {moved})"
         )
+        args = (*vals, _now_text(), version, tenant, sku, version, version, *vals, version)
 
         def run(conn: sqlite3.Connection) -> bool:
-            if conn.execute(sql, (*vals, _now_text(), tenant, sku, *vals)).rowcount:
+            if conn.execute(sql, args).rowcount:
                 return True
-            q = "SELECT 1 FROM skus WHERE tenant = ? AND sku = ?"
-            return conn.execute(q, (tenant, sku)).fetchone() is not None
+            q = "SELECT applied_version FROM skus WHERE tenant = ? AND sku = ?"
+            row = conn.execute(q, (tenant, sku)).fetchone()
+            if version is not None:
+                if row is not None and row[0] is not None and row[0] > version:
+                    refuse_or_log(tenant, [sku], 0, version)
+                q = "SELECT 1 FROM sku_tombstones WHERE tenant = ? AND sku = ? AND version >= ?"
+                if row is None and conn.execute(q, (tenant, sku, version)).fetchone():
+                    refuse_or_log(tenant, [sku], 0, version)  # deleted after this change
+            return row is not None
 
         return await self._write(run)
 
-    async def set_price(self, tenant: str, sku: str, price: Money) -> bool:
+    async def set_price(
+        self, tenant: str, sku: str, price: Money, *, version: int | None = None
+    ) -> bool:
         vals = (str(price_amount(price.amount)), price.currency)
-        return await self._set(tenant, sku, ("price_amount", "currency"), vals)
+        return await self._set(tenant, sku, ("price_amount", "currency"), vals, version)
 
-    async def set_stock(self, tenant: str, sku: str, stock: Stock) -> bool:
-        return await self._set(tenant, sku, SKU_STOCK, stock_values(stock, canonical_json))
+    async def set_stock(
+        self, tenant: str, sku: str, stock: Stock, *, version: int | None = None
+    ) -> bool:
+        vals = stock_values(stock, canonical_json)
+        return await self._set(tenant, sku, SKU_STOCK, vals, version)
 
     # -- reads -------------------------------------------------------------------------------
     async def get_offers(self, tenant: str, skus: Sequence[str]) -> dict[str, Offer]:
@@ -179,6 +282,11 @@ class SqliteCatalog(SqliteDatabase):
     async def sku_versions(self, tenant: str) -> dict[str, int]:
         sql = f"SELECT s.sku, COALESCE({VERSION_OF}, 0) FROM skus s WHERE s.tenant = ?"
         return await self._read(lambda c: {r[0]: int(r[1]) for r in c.execute(sql, (tenant,))})
+
+
+def _exists(conn: sqlite3.Connection, tenant: str, sku: str) -> bool:
+    q = "SELECT 1 FROM skus WHERE tenant = ? AND sku = ?"
+    return conn.execute(q, (tenant, sku)).fetchone() is not None
 
 
 def _now_text() -> str:

@@ -10,6 +10,7 @@ only call ``_read`` and ``_write``.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ IDS = "(SELECT value FROM json_each(?))"
 # sqlite3 error texts that mean "cannot use the database now", not "the SQL is wrong".
 _UNAVAILABLE: tuple[str, ...] = ("locked", "busy", "unable to open", "disk", "not a database")
 _UNAVAILABLE += ("readonly", "image is malformed", "full", "no such table")
+_ADD_COLUMN = re.compile(r"^ALTER TABLE (\w+) ADD COLUMN (\w+)\b[^;]*;\n", re.MULTILINE)
 
 
 def sqlite_path(url: str) -> str:
@@ -58,18 +60,45 @@ def connect(path: str, busy_ms: int, *, writer: bool) -> sqlite3.Connection:
         if writer:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                try:
-                    conn.executescript("BEGIN IMMEDIATE;\n" + SQLITE_DDL + "\nCOMMIT;")
-                finally:
-                    if conn.in_transaction:
-                        conn.rollback()
+            _install(conn)
         else:
             conn.execute("PRAGMA query_only = 1")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _install(conn: sqlite3.Connection) -> None:
+    """Bring the schema to ``SCHEMA_VERSION``; a process that migrated first wins the race."""
+    for attempt in range(2):
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
+        try:
+            ddl = new_columns_only(conn, SQLITE_DDL)
+            conn.executescript("BEGIN IMMEDIATE;\n" + ddl + "\nCOMMIT;")
+            return
+        except sqlite3.OperationalError as exc:
+            # Another process added the column between our look and our lock: look again.
+            if attempt or "duplicate column" not in str(exc):
+                raise
+        finally:
+            if conn.in_transaction:
+                conn.rollback()
+
+
+def new_columns_only(conn: sqlite3.Connection, ddl: str) -> str:
+    """Drop the DDL's ``ALTER TABLE t ADD COLUMN c`` lines whose column exists already.
+
+    SQLite has no ``ADD COLUMN IF NOT EXISTS``; this is that, so any older database (and a
+    fresh one, whose tables the same script creates first) migrates in place.
+    """
+
+    def keep(m: re.Match[str]) -> str:
+        cols = {r[1] for r in conn.execute(f"PRAGMA table_info({m.group(1)})")}
+        return "" if m.group(2) in cols else m.group(0)
+
+    return _ADD_COLUMN.sub(keep, ddl)
 
 
 class SqliteDatabase:
