@@ -1,4 +1,4 @@
-"""The durable version guard, on SQLite and PostgreSQL: older writes never win, even after a restart.
+"""The durable version guard on SQLite and PostgreSQL: older writes never win, even on restart.
 
 Every write may carry the sender's version; the SoR keeps the last applied one with the row and
 refuses older ones in the same transaction (``catalog/sor/versions.py`` has the rules). A refused
@@ -7,14 +7,20 @@ write changes nothing, so it writes no outbox row and the index never sees it.
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+import textwrap
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from catalog.errors import StaleVersion
 from catalog.models import Money, Product, Stock
 from catalog.sor.base import SystemOfRecord
-from tests.catalog.sor_support import last_id, ops, product, raw, sku, twin
+from catalog.sor.postgres import PostgresSor
+from tests.catalog.sor_support import PG_URL, ROOT, last_id, ops, product, raw, sku, twin
 
 
 def price(amount: str) -> Money:
@@ -224,3 +230,75 @@ async def test_a_version_2_database_gains_the_guard_in_place(sor: SystemOfRecord
     finally:
         await reopened.close()
         await sor.open()
+
+
+_WRITER = textwrap.dedent(
+    """
+    import asyncio, random, sys, time
+    from decimal import Decimal
+    from pathlib import Path
+    from catalog.errors import StaleVersion
+    from catalog.models import Money, Product, Sku, Stock
+    from catalog.sor import open_sor
+
+    url, parity, go, top = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+
+    def item(code, v):
+        return Sku(sku=code, price=Money(amount=Decimal(v)), stock=Stock(quantity=v % 7))
+
+    async def main():
+        sor = open_sor(url)
+        await sor.open()
+        versions = [v for v in range(1, top + 1) if v % 2 == parity]
+        random.Random(parity).shuffle(versions)
+        while not go.exists():
+            time.sleep(0.005)
+        stale = 0
+        for n, v in enumerate(versions):
+            try:
+                if parity == 0 and n == len(versions) // 2:
+                    await sor.delete_sku("demo", "R-T", version=top + 1)  # the newest of all
+                if v % 3 == 0:
+                    await sor.set_price("demo", "R-A", Money(amount=Decimal(v)), version=v)
+                else:
+                    skus = [item("R-A", v), item("R-T", v)]
+                    await sor.upsert_products(
+                        [Product(product_id="R", title=f"Race {v}", skus=skus)], version=v)
+            except StaleVersion:
+                stale += 1
+        await sor.close()
+        print(stale)
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_two_processes_racing_leave_the_newest(sor: SystemOfRecord, tmp_path: Path) -> None:
+    """Two OS processes write one product's SKUs at interleaved versions in shuffled order.
+
+    On PostgreSQL they really run at once (row locks, advisory locks for inserts and deletes);
+    SQLite serialises them on its write lock.
+    """
+    top = 301  # versions 1..301 between the two; R-T is deleted at 302 midway
+    url = sor.url
+    if isinstance(sor, PostgresSor):
+        url = f"{PG_URL}?options=-csearch_path%3D{sor.schema_for_tests}"  # type: ignore[attr-defined]
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, url, str(parity), str(go), str(top)],
+                         cwd=ROOT, stdout=subprocess.PIPE)
+        for parity in (0, 1)
+    ]
+    await asyncio.sleep(1.0)  # both are importing and connecting; then start them together
+    go.touch()
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert all(int(o) > 0 for o in outs)  # older writes were refused, not applied
+
+    assert await offer(sor, "R-A") == (Decimal(top), top % 7)
+    assert applied(sor, "R-A") == top
+    assert await offer(sor, "R-T") == (None, None)  # deleted at 302: no later upsert revived it
+    assert raw(sor, "SELECT version FROM sku_tombstones WHERE sku = 'R-T'") == [(top + 1,)]
+    got = await sor.get_product_by_sku("demo", "R-A")
+    assert got is not None and got.title == f"Race {max(v for v in range(top + 1) if v % 3)}"
