@@ -26,7 +26,7 @@ Where each job lives
   * ``index_writes``: the index's three doors; ``durability`` (over ``flusher``): acks wait for
     the flush covering the SKU; ``coalesce``: one model call at a time.
   * ``outcomes``: futures, counts and the DLQ; ``failures``: poison or transient, and backoff.
-  * ``shop_writes``: webhook and file writes to the SoR behind a high-water mark.
+  * ``shop_writes``: webhook and file writes to the SoR behind its durable version guard.
   * ``status`` and ``metrics``: what ``/ready``, ``shopkeeper status`` and Prometheus see.
 """
 
