@@ -8,8 +8,9 @@ a separate process (its own data dir, embedded Edge index, the real MiniLM model
 A driver streams mixed changes into PostgreSQL the whole time: price and stock moves, content
 edits (re-embedding), SKU deletes and product re-creations, writes by "another program" in plain
 SQL, and out-of-order duplicates (already-done outbox rows made pending again, and stale
-notifications inserted by hand). The worker is killed at least ``KILLS`` times, some kills while
-it embeds. At the end it is stopped with SIGTERM and the index must equal the SoR exactly.
+notifications inserted by hand), and versioned shop writes, some older than what the SoR holds
+(refused by its version guard). The worker is killed ``KILLS`` times, some kills while it embeds.
+At the end it is stopped with SIGTERM and the index must equal the SoR exactly.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from psycopg import sql
 
 from app.settings import Settings
 from app.wiring import build_embedder
+from catalog.errors import StaleVersion
 from catalog.models import Money, Product, Sku, Stock
 from catalog.sor.postgres import PostgresSor
 from ingestion.chunker import chunk_sku
@@ -44,8 +46,8 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[2]
 TENANT = "crash"
 PRODUCTS = 60
-KILLS = 10
-KILLS_WHILE_EMBEDDING = (2, 5, 8)  # these kills wait for the model, so they land mid-embedding
+KILLS = 20
+KILLS_WHILE_EMBEDDING = (2, 6, 10, 14, 18)  # these wait for the model, so they land mid-embedding
 RATE = 25.0  # changes per second from the driver
 
 
@@ -111,6 +113,7 @@ class Driver:
         self.rng = random.Random(seed)
         self.editions = dict.fromkeys(range(PRODUCTS), 0)
         self.counts: dict[str, int] = {}
+        self.version = 0  # the shop's own counter for versioned writes
         self.stop = asyncio.Event()
 
     def raw(self, statement: str, *args: Any) -> None:
@@ -126,8 +129,9 @@ class Driver:
         rng = self.rng
         live = await self.live_skus()
         kind = rng.choices(
-            ["price", "stock", "content", "delete", "recreate", "plain_sql", "replay_old", "stale"],
-            weights=[30, 30, 15, 5, 6, 6, 4, 4],
+            ["price", "stock", "content", "delete", "recreate", "plain_sql", "replay_old", "stale",
+             "versioned"],
+            weights=[30, 30, 15, 5, 6, 6, 4, 4, 6],
         )[0]
         self.counts[kind] = self.counts.get(kind, 0) + 1
         if kind == "price" and live:
@@ -156,6 +160,15 @@ class Driver:
             # the worker must trust the SoR, not the event.
             self.raw("INSERT INTO outbox (tenant, sku, op) VALUES (%s, %s, 'delete')",
                      TENANT, rng.choice(live))
+        elif kind == "versioned" and live:
+            # A shop write with a version, then a late, older one that the SoR must refuse.
+            self.version += 2
+            target = rng.choice(live)
+            amount = Money(amount=Decimal(f"{rng.randint(1, 900)}.00"))
+            await self.sor.set_price(TENANT, target, amount, version=self.version)
+            with pytest.raises(StaleVersion):
+                await self.sor.set_price(TENANT, target, Money(amount=Decimal("0.01")),
+                                         version=self.version - 1)
 
     async def run(self) -> None:
         while not self.stop.is_set():
@@ -285,7 +298,7 @@ async def test_sigkilled_worker_leaves_the_index_equal_to_the_sor(
         count = index.count(TENANT)
     finally:
         index.close()
-    assert kills >= 10 and worker.runs == kills + 1
+    assert kills == KILLS and worker.runs == kills + 1
     assert count == len(states) == len(live), "duplicates or missing points"
     ghosts, missing = set(states) - set(live), set(live) - set(states)
     assert not ghosts and not missing, f"ghosts: {ghosts}, missing: {missing}"
