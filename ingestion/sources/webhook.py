@@ -51,8 +51,8 @@ class WebhookEvent(BaseModel):
     version: int | None = Field(
         None, ge=0, le=MAX_VERSION,
         description="Per-SKU monotonic version from the sender (a sequence, or updated-at in ms); "
-        "an event older than the last one applied for its key is skipped. Default: "
-        "committed_at in ms.",
+        "the SoR keeps the last applied one per SKU and skips an older event, across restarts "
+        "and processes. A product upsert's SKUs may carry their own. Default: committed_at in ms.",
     )
     committed_at: datetime | None = Field(None, description="When the change happened; default now")
     price: Money | None = Field(None, description="For op 'price'")

@@ -2,6 +2,8 @@
 
 Writes are set-based (one statement per table from column arrays, not one per row) and each is
 one transaction; the triggers of ``schema.py`` append its outbox rows in that same transaction.
+The version guard (``catalog.sor.versions``) is in the same statements; versioned inserts and
+deletes first take an advisory lock per key, so concurrent processes cannot both miss it.
 """
 
 from __future__ import annotations

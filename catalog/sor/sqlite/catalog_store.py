@@ -1,7 +1,8 @@
 """``CatalogStore`` on SQLite: every catalog write of this backend, then the reads.
 
 Each write is one ``BEGIN IMMEDIATE`` transaction on the writer thread; the triggers of
-``schema.py`` append its outbox rows in that same transaction. Reads use the read connection.
+``schema.py`` append its outbox rows in that same transaction, and its version guard
+(``catalog.sor.versions``) is part of the same statements. Reads use the read connection.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from catalog.sor.sqlite.database import IDS, SqliteDatabase
 from catalog.sor.versions import product_version, refuse_or_log, sku_version
 
 
-# The guard of one row written at version ``:v`` (NULL: an unversioned write, always applied).
 def _newer(stored: str, v: str) -> str:
+    """The guard of a row written at version ``v`` (NULL: an unversioned write, always applied)."""
     return f"({v} IS NULL OR {stored} IS NULL OR {v} >= {stored})"
 
 
