@@ -59,6 +59,13 @@ def write_chunks(
     return total
 
 
+def _unversioned(p: Product, tenant: str) -> Product:
+    if p.tenant == tenant and all(s.version is None for s in p.skus):
+        return p
+    skus = [s.model_copy(update={"version": None}) for s in p.skus]
+    return p.model_copy(update={"tenant": tenant, "skus": skus})
+
+
 async def ingest_products(
     products: Sequence[Product],
     *,
@@ -76,9 +83,9 @@ async def ingest_products(
     """
     started = time.perf_counter()
     report = IngestReport(tenant=tenant, products=len(products))
-    products = [
-        p.model_copy(update={"tenant": tenant}) if p.tenant != tenant else p for p in products
-    ]
+    # A bulk load is unversioned (it always applies, the SoR keeps its versions), so the index
+    # written from these very products below agrees with the SoR: per-SKU versions are dropped.
+    products = [_unversioned(p, tenant) for p in products]
     for start in range(0, len(products), 1000):
         await sor.upsert_products(products[start : start + 1000])
     versions = await sor.sku_versions(tenant)

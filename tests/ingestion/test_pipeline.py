@@ -9,6 +9,7 @@ import pytest
 
 from app.settings import Settings
 from app.wiring import services
+from catalog.errors import StaleVersion
 from catalog.models import Money, Product, Sku, Stock
 from ingestion.pipeline import ingest_products
 from search.index.base import SearchFilter
@@ -92,3 +93,20 @@ async def test_search_filters_and_tenant_isolation(tmp_path: Path, embedder) -> 
         # exact model-number lookup ranks the named SKU first
         assert r.search("AC-c1", SearchFilter(tenant="t"), limit=3)[0].sku == "c1"
         assert {h.sku for h in r.search("mouse", SearchFilter(tenant="other"), limit=10)} == {"m1"}
+
+
+async def test_a_bulk_load_is_unversioned_so_index_and_sor_agree(tmp_path: Path, embedder) -> None:
+    """Versions in a catalog file are dropped: the load applies over any version the SoR holds."""
+    settings = Settings(DATA_DIR=tmp_path)
+    async with services(settings, embedder=embedder) as svc:
+        await ingest_products(CATALOG, tenant="t", sor=svc.sor, writer=svc.writer)
+        await svc.sor.set_price("t", "m1", Money(amount=Decimal("25.00")), version=10)
+        old = make("m1", "Acme wireless optical mouse black", "11.00")
+        old.skus[0].version = 5  # older than the SoR's: a versioned write would be refused
+        await ingest_products([old], tenant="t", sor=svc.sor, writer=svc.writer)
+        offer = (await svc.sor.get_offers("t", ["m1"]))["m1"]
+        assert offer.price == Money(amount=Decimal("11.00"))
+        assert svc.index.states("t", ["m1"])["m1"].price == 11.0
+        # ...and the SoR kept its version, so a late versioned event is still stale.
+        with pytest.raises(StaleVersion):
+            await svc.sor.set_price("t", "m1", Money(amount=Decimal("1.00")), version=9)
