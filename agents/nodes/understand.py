@@ -86,6 +86,9 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
         intent: Intent = ("compare" if COMPARE.search(text) else
                           "availability" if asks_stock else "detail")
         return Understanding(intent, query, c, focus)
+    bare = not (c["codes"] or meaningful or c["brands"] or c["category"])
+    if bare and (question := unanchored(text, memory)):  # "compare the first two", no list
+        return Understanding("clarify", "", c, clarify=question)
     cue = any(r.search(text) for r in (FOLLOW_UP, CHEAPER, PRICIER, MORE))
     if memory and not c["codes"] and not meaningful and (cue or c != no_constraints()):
         query, merged = refine(memory, c, text, terms)
@@ -96,9 +99,6 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
         c["in_stock"] = c["in_stock"] or old["in_stock"]
         if c["max_price"] is None and c["min_price"] is None:
             c["max_price"], c["min_price"] = old["max_price"], old["min_price"]
-    bare = not (c["codes"] or meaningful or c["brands"] or c["category"])
-    if bare and (question := unanchored(text, memory)):  # "compare the first two", no list
-        return Understanding("clarify", "", c, clarify=question)
     if COMPARE.search(text):
         return Understanding("compare", query, c)
     if c["codes"]:

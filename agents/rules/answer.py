@@ -158,7 +158,7 @@ def _compare(state: State, shown: list[Candidate], currency: str | None = None) 
     text = "Side by side: " + "; ".join(facts) + "."
     if cmp["cheapest"]:
         o = state.offers.get(cmp["cheapest"])
-        gap = money(float(cmp["saving"]), o["currency"] if o else currency)
+        gap = money(float(cmp["saving"]), o["currency"] if o else currency, cents=True)
         text += f" The {short(by_sku[cmp['cheapest']]['title'])} is {gap} cheaper."
     diffs = [f"{d['attribute']} ({' vs '.join(d['values'])})" for d in cmp["differences"][:4]]
     if diffs:

@@ -33,7 +33,7 @@ def _engine() -> Any:
 def plural(noun: str) -> str:
     """"mouse" -> "mice"; a noun that is plural already ("headphones") stays as it is."""
     last = noun.split()[-1] if noun.split() else ""
-    if not last.isalpha():
+    if not last or any(ch.isdigit() for ch in last):
         return noun  # "iphone 7": no plural a person would write
     p = _engine()
     return noun if p.singular_noun(noun) else str(p.plural_noun(noun))

@@ -42,9 +42,10 @@ def name(currency: str | None) -> str:
     return _NAMES.get(currency or "", currency or "the shop's currency")
 
 
-def money(value: float, currency: str | None) -> str:
-    """"$30", "€24.50", "£20", "30 SEK"; a bare number when the shop's currency is unknown."""
-    digits = f"{value:,.2f}" if value % 1 else f"{value:,.0f}"
+def money(value: float, currency: str | None, *, cents: bool = False) -> str:
+    """"$30", "€24.50", "£20", "30 SEK"; a bare number when the shop's currency is unknown.
+    ``cents`` writes whole amounts with them too ("$35.00"), as live prices are written."""
+    digits = f"{value:,.2f}" if value % 1 or cents else f"{value:,.0f}"
     if not currency:
         return digits
     symbol = SYMBOLS.get(currency)
