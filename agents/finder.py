@@ -8,6 +8,8 @@ under every filter, so the cheapest matching SKU is found even when it ranks low
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agents.rules.candidates import search_filter, to_candidate
 from agents.rules.relevance import matches_all, product_words
 from agents.state import Candidate, Constraints, State, without
@@ -24,8 +26,13 @@ def by_price(retriever: Retriever, tenant: str, state: State, c: Constraints, li
     show the product words, ranked in index price order, then the relevance hits after them
     (ranks continue), so a title-only match still competes on its live price."""
     direction: Direction = "asc" if c["sort"] == "price_asc" else "desc"
-    hits = retriever.index.ordered(search_filter(tenant, c, strict=True), direction=direction,
-                                   limit=ORDERED_LIMIT)
+    strict = search_filter(tenant, c, strict=True)
+    hits = retriever.index.ordered(strict, direction=direction, limit=ORDERED_LIMIT)
+    if strict.facets:  # also the SKUs that show the attribute only in their text ("Wireless")
+        loose = replace(strict, facets=())
+        more = retriever.index.ordered(loose, direction=direction, limit=ORDERED_LIMIT)
+        merged = {h.sku: h for h in [*hits, *more]}.values()
+        hits = sorted(merged, key=lambda h: h.score, reverse=direction == "desc")
     query = state.query or state.message
     ordered = matches_all([to_candidate(h, i, exact=False) for i, h in enumerate(hits)],
                           product_words(query, c))

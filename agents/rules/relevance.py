@@ -77,11 +77,10 @@ def _groups(query: str) -> list[set[str]]:
 
 
 def product_words(query: str, c: Constraints) -> str:
-    """The query without the words already enforced as filters (brand, colour, facet values),
-    i.e. what the product itself must show to pass the price-order gate."""
-    filtered = {w for v in (*c["brands"], *c["colours"],
-                            *(f.split("=", 1)[-1] for f in c["facets"]))
-                for w in words(v).split()}
+    """The query without its brand and colour words: what the product itself must show (its
+    attribute values count, from its facets or its text). A brand is an index filter, and a
+    colour alone ("white") must not link a mug to a question about t-shirts."""
+    filtered = {w for v in (*c["brands"], *c["colours"]) for w in words(v).split()}
     return " ".join(w for w in words(query).split() if w not in filtered)
 
 
