@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from agents import prompts
 from agents.rules.cards import price_text, short, stock_text
-from agents.rules.describe import Wording, wording
+from agents.rules.describe import Wording, brand_name, wording
 from agents.rules.money import money
 from agents.state import Candidate, Constraints, LiveOffer, State, without
 
@@ -21,7 +21,7 @@ def label(key: str, c: Constraints, currency: str | None = None) -> str:
         case "facets":
             return "the " + " and ".join(f.split("=", 1)[1] for f in c["facets"]) + " requirement"
         case "brands":
-            return f"the brand ({' or '.join(b.title() for b in c['brands'])})"
+            return f"the brand ({' or '.join(brand_name(b, {}) for b in c['brands'])})"
         case "in_stock":
             return "the in-stock requirement"
         case "max_price":
@@ -93,14 +93,15 @@ def _search(state: State, shown: list[Candidate], currency: str | None = None) -
 
 def _unchecked(state: State, shown: list[Candidate], w: Wording) -> str:
     """No live data: name what was found without claiming the budget, stock or order held."""
+    cached = any((o := state.offers.get(x["sku"])) and o["quantity"] is not None for x in shown)
     many = w.phrase(many=True, checked=False)
-    names = [_name(x) for x in shown[:3]]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    names = [_name(x) + (f", {stock_text(state.offers.get(x['sku']))}" if cached else "")
+             for x in shown[:3]]
+    listed = names[0] if len(names) == 1 else "; ".join(names[:-1]) + " and " + names[-1]
     text = f"Here is what I found{' for ' + many if many else ''}: {listed}."
     checks = [p for p in (w.price, "in stock" if w.in_stock else "") if p]
     it = "it is" if len(names) == 1 else "they are"
     what = f"that {it} {' and '.join(checks)}" if checks else "prices or stock"
-    cached = any((o := state.offers.get(x["sku"])) and o["quantity"] is not None for x in shown)
     if cached:
         text += " " + prompts.LIVE_DOWN_CACHED.format(ttl="a few seconds")
         if w.price:
