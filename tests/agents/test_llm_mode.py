@@ -139,7 +139,7 @@ async def test_wrong_price_is_caught_and_replaced(llm_agent: Any, stand_in: Stan
     with caplog.at_level(logging.WARNING, logger="agents.nodes.verify"):
         answer = await llm_agent.answer(AgentRequest(message=QUESTION))
     assert answer.replaced and answer.grounded
-    assert answer.text.startswith("The cheapest match for “wireless mouse” that's in stock is "
+    assert answer.text.startswith("The cheapest in-stock wireless mouse is "
                                   "the HP Wireless Eco-comfort Mobile mouse")
     assert "$8.94" in answer.text and "$6.94" not in answer.text
     assert llm_agent.deps.counters.verify_replaced == 1
