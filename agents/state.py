@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypedDict, cast
 
 from langgraph.channels.untracked_value import UntrackedValue
 
-Intent = Literal["search", "lookup", "availability", "detail", "compare", "clarify"]
+Intent = Literal["search", "lookup", "availability", "detail", "compare", "clarify", "policy"]
 Sort = Literal["relevance", "price_asc", "price_desc"]
 LiveStatus = Literal["ok", "unavailable", "skipped"]
 MAX_TURNS = 50
@@ -192,6 +192,9 @@ class State(InputState):
     replaced: bool = False
     """True when verification rejected the LLM text and the grounded answer was sent."""
 
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    """Store page sections the answer cites (``PageSource`` dumps; policy answers)."""
+
 
 def turn_defaults() -> dict[str, Any]:
     """Fresh values of every per-turn field, so nothing leaks from the previous turn."""
@@ -200,4 +203,5 @@ def turn_defaults() -> dict[str, Any]:
         "focus": [], "candidates": [], "offers": {}, "live": "skipped", "ranked": [],
         "dropped": [], "relaxed": [], "retry": False, "clarify": "", "comparison": None,
         "answer": "", "cards": [], "llm_text": "", "final": "", "replaced": False,
+        "sources": [],
     }
