@@ -89,15 +89,17 @@ def parse_page(page_id: str, source: str, *, url: str | None = None, demo: bool 
         elif kind == "text":
             sections[-1][1].append(text)
     out: list[PageSection] = []
-    seen: set[str] = set()
+    seen: set[str] = {INTRO}  # reserved, so a section called "Intro" cannot take it
     for i, (name, lines) in enumerate(sections):
+        anchor = INTRO
+        if i:
+            base = anchor = slug(name)
+            n = 1
+            while anchor in seen:  # two sections with one title: GitHub's -1, -2 suffixes
+                anchor, n = f"{base}-{n}", n + 1
+            seen.add(anchor)
         if not lines:
             continue
-        base = INTRO if i == 0 else slug(name)
-        anchor, n = base, 1
-        while anchor in seen:  # two sections with one title: GitHub's -1, -2 suffixes
-            anchor, n = f"{base}-{n}", n + 1
-        seen.add(anchor)
         out.append(PageSection(page_id=page_id, page_title=title, anchor=anchor, section=name,
                                text="\n".join(lines), url=url, position=len(out), demo=demo))
     if not out:
