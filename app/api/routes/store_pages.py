@@ -11,9 +11,11 @@ from markdown_it import MarkdownIt
 
 from app.api.deps import SettingsDep
 from catalog import NotFound
+from catalog.pages import read_urls
 from catalog.pages.parse import INTRO, PAGE_ID, slug
 
 router = APIRouter(include_in_schema=False)
+DEMO_BANNER = "Demo page \u2014 replace with your shop's policy."
 _MD = MarkdownIt("commonmark", {"html": False})  # page text is data: no raw HTML passes
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
@@ -23,7 +25,7 @@ h2:target{{background:#fff3d6}}</style></head><body>{body}</body></html>"""
 
 def render(source: str) -> tuple[str, str]:
     """(title, HTML) with each ``## `` heading's id equal to the anchor answers cite."""
-    tokens = _MD.parse(source)
+    tokens = [t for t in _MD.parse(source) if t.type != "html_block"]  # comments, notes
     seen: set[str] = {INTRO}
     title = ""
     for i, tok in enumerate(tokens):
@@ -47,4 +49,6 @@ async def store_page(page_id: str, settings: SettingsDep) -> HTMLResponse:
     if not PAGE_ID.match(page_id) or not path.is_file():
         raise NotFound(f"no store page {page_id!r}")
     title, body = render(path.read_text(encoding="utf-8", errors="replace"))
+    if read_urls(settings.pages_dir).demo:
+        body = f"<p><strong>{DEMO_BANNER}</strong></p>{body}"
     return HTMLResponse(_PAGE.format(title=html.escape(title), body=body))
