@@ -4,6 +4,7 @@ row keyed ``page:<page_id>#<anchor>`` (the change path SKUs use)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from catalog.pages import PageSection
 from catalog.sor import PageStore, PageWrite
@@ -66,3 +67,14 @@ async def test_plain_sql_writes_to_pages_are_captured(sor: SystemOfRecord) -> No
                               ("page:returns#period", "upsert")]
     rows = raw(sor, "SELECT payload FROM outbox ORDER BY id DESC LIMIT 1")
     assert "page" in str(rows[0][0])
+
+
+def test_the_pages_job_of_each_backend_is_exactly_the_page_store(tmp_path: Path) -> None:
+    from catalog.sor import CatalogStore, ChangeOutbox, DeadLetters
+    from catalog.sor.postgres import PostgresPages
+    from catalog.sor.sqlite import SqlitePages
+    from tests.catalog.sor_support import PG_URL
+
+    for job in (SqlitePages(f"sqlite:///{tmp_path / 'sor.db'}"), PostgresPages(PG_URL)):
+        assert isinstance(job, PageStore) and not isinstance(job, SystemOfRecord)
+        assert not any(isinstance(job, p) for p in (CatalogStore, ChangeOutbox, DeadLetters))
