@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict, cast
 
 from langgraph.channels.untracked_value import UntrackedValue
 
-Intent = Literal["search", "lookup", "availability", "detail", "compare", "clarify"]
+Intent = Literal["search", "lookup", "availability", "detail", "compare", "clarify", "policy"]
 Sort = Literal["relevance", "price_asc", "price_desc"]
 LiveStatus = Literal["ok", "unavailable", "skipped"]
 MAX_TURNS = 50
@@ -197,6 +197,9 @@ class State(InputState):
     replaced: bool = False
     """True when verification rejected the LLM text and the grounded answer was sent."""
 
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    """Store page sections the answer cites (``PageSource`` dumps; policy answers)."""
+
 
 def turn_defaults() -> dict[str, Any]:
     """Fresh values of every per-turn field, so nothing leaks from the previous turn."""
@@ -206,4 +209,5 @@ def turn_defaults() -> dict[str, Any]:
         "dropped": [], "relaxed": [], "retry": False, "clarify": "", "comparison": None,
         "answer": "", "cards": [], "llm_text": "", "final": "", "replaced": False,
         "reordered": False,
+        "sources": [],
     }

@@ -26,6 +26,7 @@ from agents.rules.parsing import (
     blank,
     price_bounds,
 )
+from agents.rules.policy import wants_pages
 from agents.rules.ranking import RELAX_ORDER, is_set
 from agents.rules.terms import VAGUE, content, find_terms
 from agents.rules.vocabulary import Vocabulary
@@ -122,6 +123,9 @@ async def understand(state: State, *, runtime: Runtime[Context]) -> dict[str, An
             "clarify": u.clarify}
 
 
-def after_understand(state: State) -> Literal["retrieve", "decide"]:
-    """Router: a vague message goes straight to ``decide`` for one clarifying question."""
+def after_understand(state: State) -> Literal["retrieve", "decide", "pages"]:
+    """Router: free text may be about the shop (``pages`` decides); a vague message goes
+    straight to ``decide`` for one clarifying question."""
+    if wants_pages(state.intent, state.focus, state.constraints["codes"]):
+        return "pages"
     return "decide" if state.intent == "clarify" else "retrieve"

@@ -50,6 +50,7 @@ class SearchFilter:
     min_price: float | None = None
     max_price: float | None = None
     in_stock: bool | None = None
+    pages: bool = False  # store page sections (kind="page") instead of products
 
     def __post_init__(self) -> None:
         if not self.tenant:

@@ -305,7 +305,7 @@ async def test_stream_event_order(demo_agent: Any) -> None:
     assert kinds[1:products] == ["status"] * (products - 1)
     assert products < first_token and set(kinds[first_token:-1]) == {"token"}
     assert [e.data["node"] for e in events if e.type == "status"] == [
-        "understand", "retrieve", "live_lookup", "decide", "respond"]
+        "understand", "pages", "retrieve", "live_lookup", "decide", "respond"]
     text = "".join(e.data["text"] for e in events if e.type == "token")
     assert text == events[-1].data["text"] and "$8.94" in text
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from catalog.errors import SorUnavailable
 from catalog.sor.schema import SCHEMA_VERSION, SQLITE_DDL
+from catalog.sor.schema_pages import SQLITE_PAGES_DDL
 
 T = TypeVar("T")
 SETTING = "SHOPKEEPER_SOR_URL"
@@ -64,12 +65,24 @@ def connect(path: str, busy_ms: int, *, writer: bool) -> sqlite3.Connection:
                 finally:
                     if conn.in_transaction:
                         conn.rollback()
+            _install_pages(conn)
         else:
             conn.execute("PRAGMA query_only = 1")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _install_pages(conn: sqlite3.Connection) -> None:
+    """The store pages table has its own DDL (``schema_pages``), installed when it is missing."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pages_outbox_update'").fetchone():
+        return
+    try:
+        conn.executescript("BEGIN IMMEDIATE;\n" + SQLITE_PAGES_DDL + "\nCOMMIT;")
+    finally:
+        if conn.in_transaction:
+            conn.rollback()
 
 
 class SqliteDatabase:
