@@ -175,14 +175,36 @@ def _cli(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
                           env=environ, capture_output=True, text=True, check=False)
 
 
-def ingest(data_dir: Path, catalog: Path | None, tenant: str, pages: Path | None) -> None:
-    """Ingest a catalog (None: the demo) with the CLI, then the store pages if it can."""
+def _has_pages_command() -> bool:
+    from app.cli import cli
+
+    names = {c.name for c in cli.registered_commands} | {g.name for g in cli.registered_groups}
+    return "pages" in names
+
+
+async def _ingest(data_dir: Path, catalog: Path | None, tenant: str, embedder: Any) -> int:
+    """As ``shopkeeper ingest`` does it: every product into the SoR and the index."""
+    from app.wiring import build_embedder, services
+    from catalog.importers import DEMO_CATALOG, load_products
+    from ingestion.pipeline import ingest_products
+
+    settings = settings_for(data_dir, tenant)
+    products = load_products(catalog or DEMO_CATALOG, tenant=tenant).products
+    embedder = embedder or build_embedder(settings, bulk=True)
+    async with services(settings, embedder=embedder, reembed=True) as svc:
+        report = await ingest_products(products, tenant=tenant, sor=svc.sor, writer=svc.writer,
+                                       batch_size=settings.EMBED_BATCH)
+        svc.index.flush()
+    return report.skus
+
+
+def ingest(data_dir: Path, catalog: Path | None, tenant: str, pages: Path | None,
+           embedder: Any = None) -> None:
+    """Ingest a catalog (None: the demo), then its store pages once the CLI can load them
+    (``shopkeeper pages load``; ``pages`` None: the CLI's default, the demo pages)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = ["ingest", *([str(catalog)] if catalog else []), "--tenant", tenant, "--json"]
-    done = _cli(data_dir, *args)
-    if done.returncode:
-        raise RuntimeError(f"shopkeeper ingest failed: {done.stderr[-2000:]}")
-    if "pages" in _cli(data_dir, "--help").stdout:
+    asyncio.run(_ingest(data_dir, catalog, tenant, embedder))
+    if _has_pages_command():
         env = {"SHOPKEEPER_PAGES_DIR": str(pages)} if pages else {}
         loaded = _cli(data_dir, "pages", "load", "--tenant", tenant, **env)
         if loaded.returncode:

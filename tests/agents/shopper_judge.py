@@ -253,3 +253,9 @@ def either(*tests: Where) -> Where:
 
 def both(*tests: Where) -> Where:
     return lambda p: all(t(p) for t in tests)
+
+
+def variant(name: str, pattern: str) -> Where:
+    """The SKU's variant attribute ``name`` (colour, size) matches ``pattern``, whole value."""
+    rx = re.compile(rf"(?:{pattern})", re.I)
+    return lambda p: any(rx.fullmatch(s.variant_attributes.get(name, "")) for s in p.skus)

@@ -48,7 +48,7 @@ STORAGE_GEAR = ("enclosure", "bay", "rack", "cable", "dock", "docking", "backpla
                 "reader", "caddy", "bracket", "cage", "controller", "box", "tray", "kit",
                 "carrier", "duplicator", "frame", "sled", "sleeve", "protector")
 MEMORY = ("memory module", "memory", "ram", "dimm", "so-dimm")
-MEMORY_GEAR = ("card", "flash", "usb", "reader", "notebook", "pc", "computer", "drive", "stick")
+MEMORY_GEAR = ("card", "flash", "usb", "reader", "drive", "stick", "graphics")
 INK = ("ink", "ink cartridge", "inkjet cartridge", "ink tank")
 TONER = ("toner", "toner cartridge", "print cartridge")
 TONER_GEAR = ("ink", "inkjet", "drum", "collector", "waste", "fuser", "printer")
