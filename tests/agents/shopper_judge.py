@@ -70,13 +70,17 @@ class Truth:
         return row.offer.price.amount
 
 
-def type_phrase(product: Product) -> str:
-    """The product's type: ``product_type`` once the catalog has one, else the title's head
-    (the words before "for"/"with"), as a shopper reads a title."""
-    typed = getattr(product, "product_type", None)
-    if typed:
-        return str(typed)
+def title_head(product: Product) -> str:
+    """The title's head: the words before "for"/"with", as a shopper reads a title."""
     return _FOR.split(f" {product.title} ", maxsplit=1)[0].strip()
+
+
+def type_phrase(product: Product) -> str:
+    """What the product is, for a reason: the title's head, then its category or ``product_type``
+    (read with getattr, so the judge runs before and after that field exists)."""
+    typed = product.category or getattr(product, "product_type", None)
+    head = title_head(product)
+    return f"{head} [{typed}]" if typed else head
 
 
 def _has(text: str, words: Iterable[str]) -> bool:
@@ -84,14 +88,19 @@ def _has(text: str, words: Iterable[str]) -> bool:
 
 
 def kind_ok(q: Q, product: Product) -> bool:
-    """The type phrase names a wanted kind and no excluded one. Without a ``product_type`` a
-    title with no type word at all ("HP 504A Original Magenta") falls back to its category."""
-    phrase = type_phrase(product)
-    if q.not_kind and _has(phrase, q.not_kind):
-        return False
-    if not q.kind or _has(phrase, q.kind):
-        return True
-    return not getattr(product, "product_type", None) and _has(product.category or "", q.kind)
+    """The product is a wanted kind and no excluded one. The catalog's own words come first:
+    the title's head decides when it names either ("Oak Mug Tree" is no mug, whatever its type
+    says); a head that names neither ("HP 504A Original Magenta") defers to the catalog's
+    category, and only then to ``product_type``, the feature under test."""
+    for evidence in (title_head(product), product.category,
+                     getattr(product, "product_type", None)):
+        if not evidence:
+            continue
+        if q.not_kind and _has(evidence, q.not_kind):
+            return False
+        if not q.kind or _has(evidence, q.kind):
+            return True
+    return False
 
 
 def brand_ok(q: Q, brand: str) -> bool:

@@ -36,7 +36,8 @@ PHONES_GEAR = ("pillow", "cushion", "ear pad", "cable", "adapter", "case", "stan
 MONITOR = ("monitor", "display", "lcd")
 MONITOR_GEAR = ("privacy", "filter", "mount", "arm", "stand", "bracket", "cable", "cleaning",
                 "protector", "pc", "computer", "notebook", "tablet", "projector", "tv",
-                "speaker", "sound bar", "camera", "desk", "case", "gps", "hood", "kit")
+                "speaker", "sound bar", "camera", "desk", "case", "gps", "hood", "kit",
+                "dvd player", "entertainment system")
 PROJECTOR_GEAR = ("mount", "ceiling", "manager", "lamp", "screen", "bracket", "cable", "case",
                   "remote", "bag", "solution", "kit", "accessory", "accessories")
 UPS = ("ups", "uninterruptible power supply", "uninterruptible power supplies")
@@ -59,7 +60,7 @@ CAMERA_GEAR = ("lens", "housing", "cctv", "security", "flash", "case", "bag", "c
 KEYBOARD_GEAR = ("cover", "skin", "wrist", "rest", "drawer", "tray", "cable", "switch",
                  "kvm", "protector", "adapter", "extender", "spare part")
 MOUSE_GEAR = ("pad", "mat", "wrist", "rest", "pillow", "keyboard", "bungee", "cable",
-              "receiver", "desktop", "kit", "set")
+              "receiver", "desktop", "kit", "set", "razor", "shaver", "playhouse", "gamepad")
 CASE = ("case", "bag", "backpack", "sleeve", "briefcase", "messenger", "carrying case",
         "topload", "toploader", "slipcase")
 CASE_GEAR = ("drive", "protector", "lock", "phone", "mp3", "camera", "gps", "tablet", "ipad",
@@ -146,7 +147,7 @@ QUESTIONS: list[Q] = [
     Q("something to make coffee at home", "paraphrase",
       kind=("coffee maker", "coffee machine", "espresso machine", "coffee", "espresso"),
       not_kind=("filter", "descal", "kit", "capsule", "jug", "carafe", "sleeve", "case",
-                "notebook")),
+                "notebook", "toaster", "kettle")),
     Q("stop people reading my screen on the train", "paraphrase",
       kind=("privacy", "privacy filter")),
     Q("I need more space for photos on my camera", "paraphrase", kind=CARD,
@@ -241,7 +242,7 @@ QUESTIONS: list[Q] = [
       cheapest=True),
     Q("what's the cheapest coffee machine?", "cheapest",
       kind=("coffee maker", "coffee machine", "espresso machine", "coffee"),
-      not_kind=("filter", "descal", "kit", "jug", "carafe"), cheapest=True),
+      not_kind=("filter", "descal", "kit", "jug", "carafe", "toaster", "kettle"), cheapest=True),
     # -- brand --------------------------------------------------------------------------------
     Q("logitech keyboard", "brand", kind=("keyboard",), not_kind=KEYBOARD_GEAR,
       brand="Logitech"),
