@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from catalog.errors import SorUnavailable
 from catalog.sor.schema import SCHEMA_VERSION, SQLITE_DDL
+from catalog.sor.schema_pages import SQLITE_PAGES_DDL
 
 T = TypeVar("T")
 SETTING = "SHOPKEEPER_SOR_URL"
@@ -61,6 +62,7 @@ def connect(path: str, busy_ms: int, *, writer: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             _install(conn)
+            _install_pages(conn)
         else:
             conn.execute("PRAGMA query_only = 1")
     except BaseException:
@@ -99,6 +101,17 @@ def new_columns_only(conn: sqlite3.Connection, ddl: str) -> str:
         return "" if m.group(2) in cols else m.group(0)
 
     return _ADD_COLUMN.sub(keep, ddl)
+
+
+def _install_pages(conn: sqlite3.Connection) -> None:
+    """The store pages table has its own DDL (``schema_pages``), installed when it is missing."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pages_outbox_update'").fetchone():
+        return
+    try:
+        conn.executescript("BEGIN IMMEDIATE;\n" + SQLITE_PAGES_DDL + "\nCOMMIT;")
+    finally:
+        if conn.in_transaction:
+            conn.rollback()
 
 
 class SqliteDatabase:
