@@ -10,15 +10,18 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
-
-from agents import AgentDeps, LiveLookup, ShoppingAgent, StockCache, VocabularyCache, chat_model
 from app.settings import Settings
 from catalog.sor import SystemOfRecord, open_sor
 from ingestion import ChangeWorker, IndexWriter, KafkaConfig, WorkerConfig, replay_worker
 from search import Bm25Encoder, Embedder, Retriever, VectorIndex, check_embedder, open_index
+
+if TYPE_CHECKING:  # the agent stack (langgraph, langchain) loads only where an agent is opened:
+    # a worker process restarts often and must not pay seconds of imports for it
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from agents import ShoppingAgent
 
 
 @dataclass
@@ -171,6 +174,8 @@ async def open_agent(
 ) -> AsyncIterator[ShoppingAgent]:
     """The shopping agent on ``svc``: checkpointer, optional Redis stock cache and chat model,
     the live lookup's bounds, and the default tenant's vocabulary read before it answers."""
+    from agents import AgentDeps, LiveLookup, ShoppingAgent, StockCache, VocabularyCache, chat_model
+
     settings = settings or svc.settings
     async with AsyncExitStack() as stack:
         saver = await open_checkpointer(settings, stack)

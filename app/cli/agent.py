@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from agents import AgentRequest, ProductCard, ShoppingAgent
 from app.cli.common import err, friendly_errors, out
 from app.settings import Settings
 from app.wiring import Services, open_agent, services
 from ingestion import ingest_products
+
+if TYPE_CHECKING:  # the agent stack loads when a question is asked, not for every command
+    from agents import AgentRequest, ProductCard, ShoppingAgent
 
 
 async def ensure_catalog(svc: Services, settings: Settings, tenant: str) -> None:
@@ -62,6 +64,8 @@ async def _turn(agent: ShoppingAgent, req: AgentRequest, *, as_json: bool) -> st
 async def _session(settings: Settings, questions: Any, *, tenant: str, thread: str | None,
                    user: str, mode: str, as_json: bool) -> None:
     """Open the services and the agent once, then answer each question in one thread."""
+    from agents import AgentRequest
+
     async with services(settings) as svc:
         await ensure_catalog(svc, settings, tenant)
         async with open_agent(svc, settings) as agent:
