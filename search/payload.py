@@ -11,6 +11,7 @@ import uuid
 from typing import Literal
 
 from catalog import AttrValue, Product, Sku
+from search.units import RANGE_FIELDS
 
 # Fixed forever: changing it re-keys every stored point, so re-ingest would duplicate the catalog.
 NAMESPACE = uuid.UUID("c3ed890a-92c2-4875-8405-ecb1527127e2")
@@ -28,6 +29,8 @@ PAYLOAD_INDEXES: dict[str, Literal["keyword", "float", "integer", "tenant"]] = {
     "facets": "keyword",
     "price": "float",
     "in_stock": "integer",
+    # Numeric sizes a shopper asks for ("at least 16 GB"), in canonical units (search.units).
+    **dict.fromkeys(RANGE_FIELDS, "float"),
 }
 
 # Attributes that become keyword facets ("key=value") in the payload for exact filtering.
