@@ -18,7 +18,8 @@ Dimension = Literal["data", "length", "power", "apparent", "weight"]
 
 # unit spelling -> (dimension, factor to the canonical unit: GB, inch, W, VA, kg)
 UNITS: dict[str, tuple[Dimension, float]] = {
-    **dict.fromkeys(("gb", "gig", "gigs", "gigabyte", "gigabytes", "gbyte", "gbytes"), ("data", 1.0)),
+    **dict.fromkeys(("gb", "gig", "gigs", "gigabyte", "gigabytes", "gbyte", "gbytes"),
+                    ("data", 1.0)),
     **dict.fromkeys(("tb", "terabyte", "terabytes", "tbyte"), ("data", 1000.0)),
     **dict.fromkeys(("mb", "megabyte", "megabytes", "mbyte"), ("data", 0.001)),
     **dict.fromkeys(('"', "”", "''", "inch", "inches", "in"), ("length", 1.0)),
@@ -62,6 +63,8 @@ _UNIT = "|".join(re.escape(u) for u in _SPELLINGS)
 # "in" and "g" only glued to the number ("24in", "500g"): "16 in stock" and "5 g" are not sizes.
 QUANTITY = re.compile(
     rf"(?<![\w.,]){_NUM}(?:\s*-?\s*({_UNIT})|(in|g))(?![\w]|/\s?s\b)", re.I)
+# A canonical token as ``Quantity.token`` writes it (answers show the shopper's words instead).
+CANONICAL = re.compile(r"\d+(?:p\d+)?(?:gb|in|w|va|kg)")
 _HYPHENATED = re.compile(r"\b([a-z]+)-([a-z0-9]{1,4})\b", re.I)
 _WORD = re.compile(r"[^\W_]+")
 _NEXT_WORD = re.compile(r"\s+([^\W\d_]+)")
@@ -129,7 +132,8 @@ def _field(q: Quantity, key_words: set[str], *, inch: bool) -> str | None:
     return {"power": "power_w", "apparent": "va", "weight": "weight_kg"}[q.dimension]
 
 
-def _is_inch(text: str, q: Quantity) -> bool:
+def is_inch(text: str, q: Quantity) -> bool:
+    """Whether ``text`` states ``q`` in inches (a screen size, where a cable is in metres)."""
     unit = text[q.span[0]:q.span[1]].lower()
     return unit.endswith(('"', "”", "''", "inch", "inches", "in"))
 
@@ -145,18 +149,18 @@ def payload_quantities(title: str, attributes: Mapping[str, AttrValue]) -> dict[
             continue
         found = quantities(value)
         if found:
-            name = _field(found[0], _key_words(key), inch=_is_inch(value, found[0]))
+            name = _field(found[0], _key_words(key), inch=is_inch(value, found[0]))
             if name:
                 out.setdefault(name, found[0].value)
     numbers: dict[float, set[str]] = {}
     for key, value in attributes.items():
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            if not (words := _key_words(key)) & _NOT_OWN:
-                numbers.setdefault(float(value), set()).update(words)
+        words = _key_words(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and not words & _NOT_OWN:
+            numbers.setdefault(float(value), set()).update(words)
     for q in quantities(title):
         nxt = _NEXT_WORD.match(title, q.span[1])
         beside = {nxt.group(1).lower()} if nxt else set()
-        name = _field(q, numbers.get(q.value, set()) | beside, inch=_is_inch(title, q))
+        name = _field(q, numbers.get(q.value, set()) | beside, inch=is_inch(title, q))
         if name:
             out.setdefault(name, q.value)
     return out

@@ -9,7 +9,9 @@ from __future__ import annotations
 from agents import prompts
 from agents.rules.cards import money, price_text, short, stock_text
 from agents.rules.vocabulary import words
+from agents.rules.wishes import describe
 from agents.state import Candidate, Constraints, LiveOffer, State, without
+from search.units import CANONICAL
 
 
 def label(key: str, c: Constraints) -> str:
@@ -27,6 +29,8 @@ def label(key: str, c: Constraints) -> str:
             return f"the {money(c['max_price'] or 0)} price limit"
         case "min_price":
             return f"the {money(c['min_price'] or 0)} minimum price"
+        case "ranges":
+            return f"the size ({describe(c.get('ranges') or {})})"
         case _:
             return f"the category ({c['category']})"
 
@@ -47,8 +51,27 @@ def _what(state: State) -> str:
         hidden.update(w for f in c["facets"] for w in words(f.split("=", 1)[1]).split())
     if "brands" in state.dropped:
         hidden.update(w for b in c["brands"] for w in words(b).split())
-    query = " ".join(w for w in state.query.split() if w not in hidden)
+    query = " ".join(w for w in _said(state.query).split() if w not in hidden)
     return f"“{query}”" if query else "your request"
+
+
+def _said(query: str) -> str:
+    """The retrieval words without the canonical size tokens added beside the typed size
+    ("27 inch 27in" -> "27 inch"; a typed "16gb" stays)."""
+    typed = query.split()
+    return " ".join(w for w in typed if not (CANONICAL.fullmatch(w) and _number(w) in typed))
+
+
+def _number(token: str) -> str:
+    return token[: len(token) - len(token.lstrip("0123456789"))]
+
+
+def showing(state: State) -> str:
+    """"Showing results for wireless keyboard. " when the speller changed a word, else ""."""
+    if not state.corrections:
+        return ""
+    what = _said(state.query) or " ".join(fixed for _, fixed in state.corrections)
+    return f"Showing results for {what}. "
 
 
 def _wish(c: Constraints) -> str:
@@ -163,7 +186,7 @@ def write(state: State, shown: list[Candidate]) -> str:
         intent = "search"
     if intent in ("availability", "detail") and not shown:
         intent = "search"
-    text = WRITERS[intent](state, shown)
+    text = showing(state) + WRITERS[intent](state, shown)
     if shown and state.live == "unavailable":
         cached = any((o := state.offers.get(x["sku"])) and o["quantity"] is not None
                      for x in shown)

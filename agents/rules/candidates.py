@@ -48,6 +48,7 @@ def search_filter(tenant: str, c: Constraints) -> SearchFilter:
         min_price=c["min_price"] / PREFILTER_SLACK if c["min_price"] is not None else None,
         max_price=c["max_price"] * PREFILTER_SLACK if c["max_price"] is not None else None,
         exclude_skus=c["exclude"],
+        ranges={k: (low, high) for k, (low, high) in (c.get("ranges") or {}).items()},
     )
 
 

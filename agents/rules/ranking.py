@@ -15,9 +15,9 @@ from agents.state import Candidate, Constraints, LiveOffer
 # Weakest first: what a shopper gives up most readily when nothing fits.
 # The category is never given up: it is the thing asked for ("espresso machine" in a shop
 # without coffee machines is "nothing matches", not a mouse).
-RELAX_ORDER = ("colours", "facets", "in_stock", "max_price", "min_price", "brands")
+RELAX_ORDER = ("colours", "facets", "ranges", "in_stock", "max_price", "min_price", "brands")
 # Filters applied in the index: with no candidates at all, only dropping one of these can help.
-INDEX = frozenset({"brands", "max_price", "min_price"})
+INDEX = frozenset({"brands", "max_price", "min_price", "ranges"})
 PRICE_POOL = 12  # "cheapest" picks among this many most relevant survivors
 
 
@@ -89,8 +89,8 @@ def preferred(cands: list[Candidate], c: Constraints) -> list[Candidate]:
 
 
 def is_set(c: Constraints, key: str) -> bool:
-    value = c[key]  # type: ignore[literal-required]
-    return value is not None and value is not False and value != []
+    value = c.get(key)  # older checkpoints may lack newer keys
+    return value is not None and value is not False and value != [] and value != {}
 
 
 def next_relaxation(cands: list[Candidate], offers: Mapping[str, LiveOffer], c: Constraints,

@@ -19,6 +19,8 @@ from catalog import Product
 from catalog.importers.categories import categorise
 from catalog.sor import SystemOfRecord
 from search import FACET_ATTRIBUTES, colour_of, facets_of, normalise_colours
+from search.spelling import Speller, catalog_words
+from search.units import payload_quantities
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ class Vocabulary:
     skus: int = 0
     max_phrase_words: int = 1
     """Longest brand or facet phrase, in words (bounds the phrase matcher's window)."""
+    ranges: frozenset[str] = frozenset()
+    """Range fields (``search.units.RANGE_FIELDS``) some SKU of the tenant states."""
+    speller: Speller | None = field(default=None, compare=False, repr=False)
+    """Corrects words the catalog does not know into ones it does (None: no correction)."""
 
 
 def _phrase(value: str) -> str | None:
@@ -65,12 +71,14 @@ def _phrase(value: str) -> str | None:
     return value if _ALPHA.fullmatch(value) else None
 
 
-def build_vocabulary(products: list[Product]) -> Vocabulary:
-    """Collect the vocabulary of one tenant's products (pure; see ``VocabularyCache``)."""
+def build_vocabulary(products: list[Product], *, spell: bool = True) -> Vocabulary:
+    """Collect the vocabulary of one tenant's products (pure; see ``VocabularyCache``); the
+    speller (``spell``) costs about a second per 5,000 products."""
     brands: dict[str, set[str]] = defaultdict(set)
     colours: set[str] = set()
     categories: set[str] = set()
     facet_set: set[str] = set()
+    ranges: set[str] = set()
     skus = 0
     for product in products:
         brand = product.brand.strip().lower()
@@ -80,6 +88,8 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
             categories.add(product.category.lower())
         for sku in product.skus:
             skus += 1
+            ranges.update(payload_quantities(product.sku_title(sku),
+                                             {**product.attributes, **sku.variant_attributes}))
             colours.update(c for c in normalise_colours(colour_of(product, sku)) if _phrase(c))
             facet_set.update(f for f in facets_of(product, sku)
                              if f.split("=", 1)[0] in FACET_ATTRIBUTES)
@@ -101,6 +111,8 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
         categories=frozenset(categories),
         facets={k: sorted(v) for k, v in facets.items()},
         skus=skus,
+        ranges=frozenset(ranges),
+        speller=Speller(catalog_words(products), protected=brands) if spell and products else None,
     )
 
 
@@ -136,7 +148,7 @@ class VocabularyCache:
             except Exception as exc:  # SoR down: answer without brand/colour resolution
                 log.warning("vocabulary of %r unavailable: %s", tenant, exc)
                 return entry[1] if entry else Vocabulary()
-            vocab = build_vocabulary(products)
+            vocab = await asyncio.to_thread(build_vocabulary, products)  # seconds on big shops
             self._entries[tenant] = (time.monotonic(), vocab)
             return vocab
 
