@@ -67,7 +67,7 @@ QUANTITY = re.compile(
 CANONICAL = re.compile(r"\d+(?:p\d+)?(?:gb|in|w|va|kg)")
 _HYPHENATED = re.compile(r"\b([a-z]+)-([a-z0-9]{1,4})\b", re.I)
 _WORD = re.compile(r"[^\W_]+")
-_NEXT_WORD = re.compile(r"\s+([^\W\d_]+)")
+_NEXT_WORD = re.compile(r"[\s,]+([^\W\d_]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ def quantities(text: str) -> list[Quantity]:
         unit = (m.group(2) or m.group(3)).lower()
         dimension, factor = UNITS[unit]
         value = _number(m.group(1))
-        if unit == "g" and value < 10:  # "5G" is a network, not five grams
+        if unit == "g" and (value < 10 or m.group(3) == "G"):  # "5G", "160G": not grams
             continue
         out.append(Quantity(dimension, round(value * factor, SUFFIX[dimension][1]), m.span()))
     return out
