@@ -4,7 +4,8 @@ Only words the catalog does not know are corrected, and only into words it does 
 (SymSpell over the tenant's titles, brands, categories, attribute values and descriptions).
 A word of the bundled English frequency list is known too, so "cheap" or "something" is never
 "fixed" into a product word; tokens with digits or other marks (model numbers, codes) and
-all-capital tokens are never touched.
+all-capital tokens are never touched. The first letter is kept, and words up to eight letters
+get one edit at most: a name the shop does not carry is likelier than two typos.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from symspellpy import SymSpell, Verbosity
 from catalog import Product
 
 MAX_EDIT = 2
-SHORT = 5  # words up to this long get at most one edit ("mose" -> "mouse", not "ms" -> "hp")
+SHORT = 8  # words up to this long get at most one edit ("vertuo" is a name, not "vertiv")
 MIN_LENGTH = 4  # shorter words are too often right ("hp", "ssd") to correct
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _TOKEN = re.compile(r"\S+")
@@ -72,8 +73,9 @@ class Speller:
         return word in self._catalog or word in self._known
 
     def suggest(self, word: str) -> str | None:
-        """The catalog word ``word`` was meant to be, or None: nearest first, keeping the
-        first letter when one does, then the catalog's most frequent."""
+        """The catalog word ``word`` was meant to be, or None: the nearest that keeps the first
+        letter (a first-letter typo is rare, a name the shop lacks is not: "nespresso" is not
+        "espresso"), then the catalog's most frequent."""
         lower = word.lower()
         if len(lower) < MIN_LENGTH or not lower.isalpha() or self.knows(lower):
             return None
@@ -83,8 +85,8 @@ class Speller:
         found = self._sym.lookup(lower, Verbosity.ALL, max_edit_distance=limit)
         if not found:
             return None
-        best = min(found, key=lambda s: (s.term[0] != lower[0], s.distance, -s.count))
-        return best.term
+        same = [s for s in found if s.term[0] == lower[0]]
+        return min(same, key=lambda s: (s.distance, -s.count)).term if same else None
 
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         """``text`` with unknown words corrected, and the (typed, corrected) pairs."""

@@ -42,9 +42,13 @@ def test_leaves_known_and_code_words_alone(typed: str) -> None:
     assert SPELLER.correct(typed) == (typed, [])
 
 
-def test_first_letter_wins_a_tie() -> None:
-    speller = Speller({"mouse": 1, "house": 100}, known=frozenset())
+def test_first_letter_is_kept_and_short_words_get_one_edit() -> None:
+    speller = Speller({"mouse": 1, "house": 100, "espresso": 9, "vertiv": 5, "headphones": 3},
+                      known=frozenset())
     assert speller.suggest("mouze") == "mouse"
+    assert speller.suggest("nespresso") is None  # another shop's name, not a typo
+    assert speller.suggest("vertuo") is None  # two edits on a six-letter word
+    assert speller.suggest("headfones") == "headphones"  # two edits on a longer word
 
 
 def test_catalog_words_come_from_titles_brands_and_values() -> None:
