@@ -72,3 +72,17 @@ def test_comparator_words_leave_the_query() -> None:
     u = interpret("notebook with 16 gigabytes of memory or more", SIZED)
     assert u.query == "notebook 16 gigabytes memory 16gb"
     assert u.constraints["ranges"] == {"memory_gb": [16.0, None]}
+
+
+def test_a_short_code_lifts_titles_that_name_it() -> None:
+    from agents.rules.ranking import order
+
+    def cand(sku: str, title: str, rank: int) -> Any:
+        return {"sku": sku, "title": title, "rank": rank, "exact": False, "colours": [],
+                "facets": []}
+
+    cands = [cand("i5", "Notebook Intel Core i5 8 GB", 0), cand("i7", "Notebook Core i7", 1),
+             cand("i3", "Notebook Intel Core i3 4 GB", 2)]
+    ranked = order(cands, {}, no_constraints(), "core i3 notebook 16gb")
+    assert ranked[0]["sku"] == "i3"
+    assert [x["sku"] for x in order(cands, {}, no_constraints(), "notebook")] == ["i5", "i7", "i3"]
