@@ -92,3 +92,15 @@ def test_range_filters_on_both_backends(
 def test_unknown_range_field_is_refused(index: VectorIndex) -> None:
     with pytest.raises(ValueError, match="range field"):
         index.query(SearchFilter("a", ranges={"price_gb": (1.0, None)}), dense=ALL)
+
+
+def test_core_i3_tops_bm25_over_other_families(index: VectorIndex) -> None:
+    bm25 = Bm25Encoder()
+    texts = {"A1": "Notebook Intel Core i5 8 GB", "A2": "Notebook Intel Core i7 16 GB",
+             "A3": "Notebook Intel Core i3 4 GB", "A4": "USB-C cable 1 m", "A5": "USB cable"}
+    index.upsert([dataclasses.replace(p, sparse=bm25.embed_documents([texts[p.payload["sku"]]])[0])
+                  for p in POINTS_A])
+    flt = SearchFilter("a")
+    assert skus(index.query(flt, sparse=bm25.embed_query("core i3 notebook"), limit=1)) == ["A3"]
+    assert skus(index.query(flt, sparse=bm25.embed_query("usbc"), limit=5)) == ["A4"]
+    assert skus(index.query(flt, sparse=bm25.embed_query("16 gigabytes"), limit=1)) == ["A2"]
