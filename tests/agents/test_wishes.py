@@ -86,3 +86,14 @@ def test_a_short_code_lifts_titles_that_name_it() -> None:
     ranked = order(cands, {}, no_constraints(), "core i3 notebook 16gb")
     assert ranked[0]["sku"] == "i3"
     assert [x["sku"] for x in order(cands, {}, no_constraints(), "notebook")] == ["i5", "i7", "i3"]
+
+
+def test_a_follow_up_keeps_the_size_and_may_change_it() -> None:
+    from agents.state import Memory
+
+    first = interpret("usb flash drive at least 16 GB", SIZED)
+    memory = Memory(query=first.query, constraints=first.constraints, shown=[])
+    assert interpret("under $20?", SIZED, memory).constraints["ranges"] == {
+        "storage_gb": [16.0, None]}
+    assert interpret("what about at least 64 GB?", SIZED, memory).constraints["ranges"] == {
+        "storage_gb": [64.0, None]}
