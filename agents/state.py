@@ -32,6 +32,8 @@ class Constraints(TypedDict):
     in_stock: bool
     codes: list[str]
     exclude: list[str]
+    ranges: dict[str, list[float | None]]
+    """Numeric wishes on range fields ("at least 16 GB" -> {"memory_gb": [16, None]})."""
 
 
 class Candidate(TypedDict):
@@ -101,7 +103,8 @@ def append_turns(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[d
 
 def no_constraints() -> Constraints:
     return Constraints(max_price=None, min_price=None, sort="relevance", brands=[], colours=[],
-                       category=None, facets=[], in_stock=False, codes=[], exclude=[])
+                       category=None, facets=[], in_stock=False, codes=[], exclude=[],
+                       ranges={})
 
 
 def without(c: Constraints, dropped: list[str]) -> Constraints:
@@ -142,6 +145,9 @@ class State(InputState):
 
     query: str = ""
     """The text sent to retrieval (constraint phrases removed, follow-ups merged)."""
+
+    corrections: list[list[str]] = field(default_factory=list)
+    """[typed, corrected] words the speller changed in this message ("Showing results for")."""
 
     constraints: Constraints = field(default_factory=no_constraints)
     """Filters and ordering for this turn; ``decide`` may relax them."""
@@ -204,8 +210,8 @@ class State(InputState):
 def turn_defaults() -> dict[str, Any]:
     """Fresh values of every per-turn field, so nothing leaks from the previous turn."""
     return {
-        "intent": "search", "query": "", "constraints": no_constraints(), "fresh": [],
-        "focus": [], "candidates": [], "offers": {}, "live": "skipped", "ranked": [],
+        "intent": "search", "query": "", "corrections": [], "constraints": no_constraints(),
+        "fresh": [], "focus": [], "candidates": [], "offers": {}, "live": "skipped", "ranked": [],
         "dropped": [], "relaxed": [], "retry": False, "clarify": "", "comparison": None,
         "answer": "", "cards": [], "llm_text": "", "final": "", "replaced": False,
         "reordered": False,

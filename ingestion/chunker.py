@@ -13,6 +13,8 @@ from typing import Any
 
 from catalog import Product, Sku
 from search import colour_of, facets_of, format_value, normalise_colours, normalise_model, point_id
+from search.sparse import ANALYSER_VERSION
+from search.units import payload_quantities
 
 DESCRIPTION_CHARS = 400
 MAX_SPEC_LINES = 10
@@ -113,8 +115,8 @@ def chunk_text(product: Product, sku: Sku) -> str:
 
 
 def content_hash(text: str, model_id: str) -> str:
-    """Hash of what is embedded *and* by which model: either changing means re-embedding."""
-    return hashlib.sha256(f"{model_id}\x1f{text}".encode()).hexdigest()[:32]
+    """Hash of what is embedded *and* by which model and BM25 analyser: any change re-embeds."""
+    return hashlib.sha256(f"{model_id}\x1f{ANALYSER_VERSION}\x1f{text}".encode()).hexdigest()[:32]
 
 
 def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) -> Chunk:
@@ -144,6 +146,9 @@ def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) ->
         "content_hash": digest,
         "version": version,
         "text": text,
+        # Sizes in canonical units (storage_gb, screen_in, ...) for range filters.
+        **payload_quantities(product.sku_title(sku),
+                             {**product.attributes, **sku.variant_attributes}),
     }
     return Chunk(product.tenant, sku.sku, point_id(product.tenant, sku.sku), text, digest, payload)
 

@@ -11,6 +11,7 @@ import uuid
 from typing import Literal
 
 from catalog import AttrValue, Product, Sku
+from search.units import RANGE_FIELDS
 
 # Fixed forever: changing it re-keys every stored point, so re-ingest would duplicate the catalog.
 NAMESPACE = uuid.UUID("c3ed890a-92c2-4875-8405-ecb1527127e2")
@@ -29,6 +30,8 @@ PAYLOAD_INDEXES: dict[str, Literal["keyword", "float", "integer", "tenant"]] = {
     "price": "float",
     "in_stock": "integer",
     "kind": "keyword",
+    # Numeric sizes a shopper asks for ("at least 16 GB"), in canonical units (search.units).
+    **dict.fromkeys(RANGE_FIELDS, "float"),
 }
 # ``kind`` of a store page section's point; product points have no ``kind``.
 PAGE_KIND = "page"

@@ -18,6 +18,7 @@ from search.fusion import rrf
 from search.index.base import Hit, SearchFilter, VectorIndex
 from search.payload import normalise_model
 from search.sparse import Bm25Encoder
+from search.units import QUANTITY
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -44,6 +45,8 @@ def code_tokens(text: str) -> tuple[list[str], list[str]]:
     models, eans = [], []
     for token in text.replace(",", " ").split():
         token = token.strip("?!.'\"()")
+        if QUANTITY.fullmatch(token):  # "16GB" is a size, not a model number
+            continue
         if _EAN.match(token):
             eans.append(token)
         elif _CODE.match(token):

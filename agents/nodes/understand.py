@@ -30,6 +30,7 @@ from agents.rules.policy import wants_pages
 from agents.rules.ranking import RELAX_ORDER, is_set
 from agents.rules.terms import VAGUE, content, find_terms
 from agents.rules.vocabulary import Vocabulary
+from agents.rules.wishes import range_wishes
 from agents.state import Constraints, Intent, Memory, State, no_constraints, turn_defaults
 from catalog import Forbidden
 from catalog.importers.categories import categorise
@@ -68,6 +69,8 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
     cues = [m.span() for r in (CHEAPER, PRICIER, MORE, COMPARE, FIRST_N, ORDINAL, BOTH)
             for m in r.finditer(text)]
     rest = blank(text, bounds.spans + cues + ([stock.span()] if stock else []))
+    sizes = range_wishes(rest, vocab.ranges)
+    rest = sizes.rest
     models, eans = code_tokens(rest)
     terms = find_terms(rest, vocab)
     # "ink for my hp printer" is about ink: the category comes from before "for". A category
@@ -78,8 +81,8 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
     c = Constraints(min_price=bounds.min_price, max_price=bounds.max_price, sort=bounds.sort,
                     brands=terms.brands, colours=terms.colours, facets=sorted(set(terms.facets)),
                     in_stock=bool(stock), codes=models + eans, exclude=[],
-                    category=category if vocab.skus else None)
-    query = " ".join(content(terms.words))
+                    category=category if vocab.skus else None, ranges=sizes.ranges)
+    query = " ".join(content(terms.words) + [t for t in sizes.tokens if t not in terms.words])
     meaningful = [w for w in content(terms.free) if w not in VAGUE]
     focus = pick(memory, text, bool(c["codes"]))
     if focus:
@@ -117,8 +120,10 @@ async def understand(state: State, *, runtime: Runtime[Context]) -> dict[str, An
     if state.owner and state.owner != cfg.user_id:
         raise Forbidden("this conversation belongs to another user")
     vocab = await runtime.context.deps.vocabulary.get(cfg.tenant)
-    u = interpret(state.message, vocab, state.memory, cfg.currency.upper() or None)
+    text, fixes = vocab.speller.correct(state.message) if vocab.speller else (state.message, [])
+    u = interpret(text, vocab, state.memory, cfg.currency.upper() or None)
     return {**turn_defaults(), "owner": cfg.user_id, "intent": u.intent, "query": u.query,
+            "corrections": [list(f) for f in fixes],
             "constraints": u.constraints, "focus": u.focus, "fresh": u.fresh,
             "clarify": u.clarify}
 

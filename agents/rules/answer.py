@@ -10,7 +10,9 @@ from agents import prompts
 from agents.rules.cards import price_text, short, stock_text
 from agents.rules.describe import Wording, brand_name, wording
 from agents.rules.money import money
+from agents.rules.wishes import describe
 from agents.state import Candidate, Constraints, LiveOffer, State, without
+from search.units import CANONICAL
 
 
 def label(key: str, c: Constraints, currency: str | None = None) -> str:
@@ -28,6 +30,8 @@ def label(key: str, c: Constraints, currency: str | None = None) -> str:
             return f"the {money(c['max_price'] or 0, currency)} price limit"
         case "min_price":
             return f"the {money(c['min_price'] or 0, currency)} minimum price"
+        case "ranges":
+            return f"the size ({describe(c.get('ranges') or {})})"
         case _:
             return f"the category ({c['category']})"
 
@@ -44,7 +48,26 @@ def _wording(state: State, shown: list[Candidate], currency: str | None) -> Word
     """The request as understood, minus what was given up (the wording shows what holds)."""
     c = without(state.constraints, state.dropped)
     brands = {x["brand"].lower(): x["brand"] for x in shown if x["brand"]}
-    return wording(c, state.query, state.message, currency, brands)
+    return wording(c, _said(state.query), state.message, currency, brands)
+
+
+def _said(query: str) -> str:
+    """The retrieval words without the canonical size tokens added beside the typed size
+    ("27 inch 27in" -> "27 inch"; a typed "16gb" stays)."""
+    typed = query.split()
+    return " ".join(w for w in typed if not (CANONICAL.fullmatch(w) and _number(w) in typed))
+
+
+def _number(token: str) -> str:
+    return token[: len(token) - len(token.lstrip("0123456789"))]
+
+
+def showing(state: State) -> str:
+    """"Showing results for wireless keyboard. " when the speller changed a word, else ""."""
+    if not state.corrections:
+        return ""
+    what = _said(state.query) or " ".join(fixed for _, fixed in state.corrections)
+    return f"Showing results for {what}. "
 
 
 def _others(rest: list[Candidate], offers: dict[str, LiveOffer]) -> str:
@@ -181,7 +204,7 @@ def write(state: State, shown: list[Candidate], currency: str | None = None) -> 
         intent = "search"
     if intent in ("availability", "detail") and not shown:
         intent = "search"
-    text = WRITERS[intent](state, shown, currency)
+    text = showing(state) + WRITERS[intent](state, shown, currency)
     if shown and state.live == "unavailable" and intent != "search":
         cached = any((o := state.offers.get(x["sku"])) and o["quantity"] is not None
                      for x in shown)

@@ -52,6 +52,7 @@ def search_filter(tenant: str, c: Constraints, *, strict: bool = False) -> Searc
         max_price=c["max_price"] * PREFILTER_SLACK if c["max_price"] is not None else None,
         in_stock=True if strict and c["in_stock"] else None,
         exclude_skus=c["exclude"],
+        ranges={k: (low, high) for k, (low, high) in (c.get("ranges") or {}).items()},
     )
 
 

@@ -31,6 +31,7 @@ def refine(memory: Memory, c: Constraints, text: str, terms: Terms) -> tuple[str
     merged["colours"] = terms.colours or old["colours"]
     merged["facets"] = sorted({*old["facets"], *terms.facets})
     merged["in_stock"] = old["in_stock"] or c["in_stock"]
+    merged["ranges"] = {**old.get("ranges", {}), **c["ranges"]}
     if c["max_price"] is not None or c["min_price"] is not None:
         merged["max_price"], merged["min_price"] = c["max_price"], c["min_price"]
     if c["sort"] != "relevance":

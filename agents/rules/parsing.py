@@ -17,7 +17,8 @@ _CUR = CURRENCY_WORDS  # "euros" before "eur", or "25 euros" leaves "os" behind
 _MONEY = rf"(?:[$€£¥]\s*)?{_NUM}(?:\s*{_CUR})?"
 # A number followed by a unit is a size, not a price ("under 27 inch", "over 500 gb").
 _UNIT = (r"(?!\s*(?:-?inch|\"|”|''|gb|tb|mb|mm|cm|m\b|kg|g\b|w\b|v\b|hz|khz|mhz|ghz|mah|"
-         r"ppm|dpi|pages?|pack|pcs|pieces|x\b|%|ml|ft|feet|metres?|meters?|years?|months?|keys))")
+         r"ppm|dpi|pages?|pack|pcs|pieces|x\b|%|ml|ft|feet|metres?|meters?|years?|months?|keys|"
+         r"k?va\b|kw\b|lbs?\b|gigs?\b|(?:giga|tera|mega)bytes?|watts?|kilos?|grams?))")
 _M = _MONEY + _UNIT
 PRICE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("range", re.compile(rf"\b(?:between|from)\s+{_M}\s*(?:and|to|-|–)\s*{_M}", re.I)),

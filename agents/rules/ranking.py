@@ -6,18 +6,20 @@ a SKU is ruled out only when its own data contradicts them (it is black, not whi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from agents.rules.vocabulary import STRICT_FACET_KEYS, words
 from agents.state import Candidate, Constraints, LiveOffer
+from search.units import CANONICAL
 
 # Weakest first: what a shopper gives up most readily when nothing fits.
 # The category is never given up: it is the thing asked for ("espresso machine" in a shop
 # without coffee machines is "nothing matches", not a mouse).
-RELAX_ORDER = ("colours", "facets", "in_stock", "max_price", "min_price", "brands")
+RELAX_ORDER = ("colours", "facets", "ranges", "in_stock", "max_price", "min_price", "brands")
 # Filters applied in the index: with no candidates at all, only dropping one of these can help.
-INDEX = frozenset({"brands", "max_price", "min_price"})
+INDEX = frozenset({"brands", "max_price", "min_price", "ranges"})
 
 
 def price_of(offer: LiveOffer | None) -> float | None:
@@ -88,8 +90,8 @@ def preferred(cands: list[Candidate], c: Constraints) -> list[Candidate]:
 
 
 def is_set(c: Constraints, key: str) -> bool:
-    value = c[key]  # type: ignore[literal-required]
-    return value is not None and value is not False and value != []
+    value = c.get(key)  # older checkpoints may lack newer keys
+    return value is not None and value is not False and value != [] and value != {}
 
 
 def next_relaxation(cands: list[Candidate], offers: Mapping[str, LiveOffer], c: Constraints,
@@ -114,9 +116,21 @@ def overlap(cand: Candidate, query: str) -> float:
     return len(title & set(query.split())) / len(title) if title and query else 0.0
 
 
+# A short code a shopper types ("i3", "a4", "ddr4"): letters and digits, at most four characters.
+_SHORT_CODE = re.compile(r"(?=[a-z]*\d)(?=\d*[a-z])[a-z\d]{2,4}")
+
+
+def short_codes_match(cand: Candidate, query: str) -> bool:
+    """True when the title names every short code of the query: "core i3" is not an i5."""
+    codes = [w for w in query.split() if _SHORT_CODE.fullmatch(w) and not CANONICAL.fullmatch(w)]
+    title = words(cand["title"])
+    return bool(codes) and all(_has(title, code) for code in codes)
+
+
 def score(cand: Candidate, offer: LiveOffer | None, c: Constraints, query: str = "") -> float:
     """Retrieval rank first; exact codes, matched wishes and stock on hand break ties upward."""
     value = 1.0 / (cand["rank"] + 2) + 0.2 * overlap(cand, query)
+    value += 0.3 if short_codes_match(cand, query) else 0.0
     value += 1.0 if cand["exact"] else 0.0
     value += 0.3 if c["colours"] and colour_match(cand, c["colours"]) else 0.0
     value += 0.15 * facet_match(cand, c["facets"])[0]

@@ -19,6 +19,8 @@ from catalog import Product
 from catalog.importers.categories import categorise
 from catalog.sor import SystemOfRecord
 from search import FACET_ATTRIBUTES, colour_of, facets_of, normalise_colours
+from search.spelling import Speller, catalog_words
+from search.units import payload_quantities
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,10 @@ class Vocabulary:
     """The currency most of the shop's SKUs are priced in (None: no catalog read)."""
     examples: tuple[str, ...] = ()
     """The shop's most stocked categories, most SKUs first: examples for a clarifying question."""
+    ranges: frozenset[str] = frozenset()
+    """Range fields (``search.units.RANGE_FIELDS``) some SKU of the tenant states."""
+    speller: Speller | None = field(default=None, compare=False, repr=False)
+    """Corrects words the catalog does not know into ones it does (None: no correction)."""
 
 
 def _phrase(value: str) -> str | None:
@@ -70,14 +76,16 @@ def _phrase(value: str) -> str | None:
     return value if _ALPHA.fullmatch(value) else None
 
 
-def build_vocabulary(products: list[Product]) -> Vocabulary:
-    """Collect the vocabulary of one tenant's products (pure; see ``VocabularyCache``)."""
+def build_vocabulary(products: list[Product], *, spell: bool = True) -> Vocabulary:
+    """Collect the vocabulary of one tenant's products (pure; see ``VocabularyCache``); the
+    speller (``spell``) costs about a second per 5,000 products."""
     brands: dict[str, set[str]] = defaultdict(set)
     colours: set[str] = set()
     categories: set[str] = set()
     facet_set: set[str] = set()
     per_category: Counter[str] = Counter()
     currencies: Counter[str] = Counter()
+    ranges: set[str] = set()
     skus = 0
     for product in products:
         brand = product.brand.strip().lower()
@@ -89,6 +97,8 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
         for sku in product.skus:
             skus += 1
             currencies[sku.price.currency] += 1
+            ranges.update(payload_quantities(product.sku_title(sku),
+                                             {**product.attributes, **sku.variant_attributes}))
             colours.update(c for c in normalise_colours(colour_of(product, sku)) if _phrase(c))
             facet_set.update(f for f in facets_of(product, sku)
                              if f.split("=", 1)[0] in FACET_ATTRIBUTES)
@@ -112,6 +122,8 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
         skus=skus,
         currency=currencies.most_common(1)[0][0] if currencies else None,
         examples=tuple(c for c, _ in per_category.most_common(EXAMPLES)),
+        ranges=frozenset(ranges),
+        speller=Speller(catalog_words(products), protected=brands) if spell and products else None,
     )
 
 
@@ -147,7 +159,7 @@ class VocabularyCache:
             except Exception as exc:  # SoR down: answer without brand/colour resolution
                 log.warning("vocabulary of %r unavailable: %s", tenant, exc)
                 return entry[1] if entry else Vocabulary()
-            vocab = build_vocabulary(products)
+            vocab = await asyncio.to_thread(build_vocabulary, products)  # seconds on big shops
             self._entries[tenant] = (time.monotonic(), vocab)
             return vocab
 

@@ -7,7 +7,7 @@ modifier, so both backends score BM25 the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -51,6 +51,9 @@ class SearchFilter:
     max_price: float | None = None
     in_stock: bool | None = None
     pages: bool = False  # store page sections (kind="page") instead of products
+    ranges: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    """Inclusive numeric bounds on range fields (``search.units.RANGE_FIELDS``), all must hold;
+    a point without the field does not match."""
 
     def __post_init__(self) -> None:
         if not self.tenant:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from search.index.base import Hit, IndexedState, SearchFilter
 from search.payload import PAGE_KIND, normalise_model, point_id
+from search.units import RANGE_FIELDS
 
 # Enough for every variant sharing one model number; lookups are exact, not ranked.
 LOOKUP_LIMIT = 100
@@ -37,6 +38,11 @@ def filter_conditions(flt: SearchFilter) -> tuple[list[Cond], list[Cond]]:
         must.append(Cond("sku", "any", _unique(flt.skus)))
     if flt.min_price is not None or flt.max_price is not None:
         must.append(Cond("price", "range", (flt.min_price, flt.max_price)))
+    for key, (low, high) in sorted(flt.ranges.items()):
+        if key not in RANGE_FIELDS:
+            raise ValueError(f"{key!r} is not a range field ({', '.join(RANGE_FIELDS)})")
+        if low is not None or high is not None:
+            must.append(Cond(key, "range", (low, high)))
     if flt.in_stock is not None:
         # Integers, not booleans: a boolean MatchValue never matches in Qdrant Edge.
         must.append(Cond("in_stock", "value", 1 if flt.in_stock else 0))
@@ -61,7 +67,15 @@ def hashable(flt: SearchFilter) -> SearchFilter:
         flt.max_price,
         flt.in_stock,
         flt.pages,
+        FrozenRanges(flt.ranges),
     )
+
+
+class FrozenRanges(dict[str, tuple[float | None, float | None]]):
+    """A filter's ranges as a hashable value, so built filters can be cached (never mutated)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
 
 
 def lookup_filter(tenant: str, flt: SearchFilter | None) -> tuple[list[Cond], list[Cond]]:

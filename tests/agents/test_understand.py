@@ -57,7 +57,8 @@ def test_price_bounds(text: str, low: float | None, high: float | None, sort: st
 
 def _c(text: str, memory: Memory | None = None) -> dict[str, Any]:
     u = interpret(text, VOCAB, memory)
-    set_keys = {k: v for k, v in u.constraints.items() if v not in (None, [], False, "relevance")}
+    set_keys = {k: v for k, v in u.constraints.items()
+                if v not in (None, [], {}, False, "relevance")}
     focus = {"focus": u.focus} if u.focus else {}
     return {"intent": u.intent, "query": u.query, **focus, **set_keys}
 
