@@ -283,7 +283,7 @@ async def test_openapi_lists_every_endpoint_with_examples(api: Api) -> None:
     schemas = spec["components"]["schemas"]
     assert schemas["ChatIn"]["properties"]["message"]["examples"]
     assert schemas["WebhookEvent"]["examples"]
-    assert {"HTTPBearer", "APIKeyHeader"} <= spec["components"]["securitySchemes"].keys()
+    assert {"AssistBearer", "AssistKey", "IngestBearer", "IngestKey"} <= spec["components"]["securitySchemes"].keys()
 
 
 async def test_an_unexpected_error_is_a_generic_500_without_a_traceback(
