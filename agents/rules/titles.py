@@ -17,9 +17,9 @@ _SIGNS = "".join(
     ch for ch in map(chr, range(0x20A0, 0x20D0)) if unicodedata.category(ch) == "Sc"
 ) + "$¢£¤¥֏؋৲৳૱௹฿៛﷼"
 _CODES = "|".join(sorted(CURRENCIES))
-_NUMBER = r"\d[\d.,' ]*\d|\d"
-_AMOUNT = (rf"(?:[{re.escape(_SIGNS)}]\s?(?:{_NUMBER})|(?:{_NUMBER})\s?[{re.escape(_SIGNS)}]"
-           rf"|\b(?:{_CODES})\s?(?:{_NUMBER})|(?:{_NUMBER})\s?(?:{_CODES})\b)")
+_NUMBER = r"(?<![\w.,])\d(?:[\d.,']*\d)?"
+_AMOUNT = (rf"(?:[{re.escape(_SIGNS)}]\s?\d(?:[\d.,']*\d)?|(?:{_NUMBER})\s?[{re.escape(_SIGNS)}]"
+           rf"|\b(?:{_CODES})\s?\d(?:[\d.,']*\d)?|(?:{_NUMBER})\s(?:{_CODES})\b)")
 _STOCK = (r"\b(?:in[- ]stock|out[- ]of[- ]stock|sold[- ]out|back[- ]?order(?:ed)?|"
           r"available now|ready to ship|(?:only\s+)?\d+\s+(?:left|remaining|in stock|available)|"
           r"limited stock|low stock)\b")
@@ -35,8 +35,9 @@ _INSTRUCTION = (
 _CLAIM = re.compile(rf"{_AMOUNT}|{_STOCK}|{_INSTRUCTION}", re.I)
 _GROUP = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|\{([^{}]*)\}")
 _PRICED = re.compile(rf"{_PRICE_WORD}(?:{_AMOUNT})", re.I)
-_LEFTOVER = re.compile(r"\s*[,;:|/–—-]\s*(?=[,;:!|/–—-])")
-_EDGES = re.compile(r"^[\s.,;:!?|/–—-]+|[\s,;:!?|/–—-]+$")
+_CUT = "\x00"
+# What a cut leaves dangling on either side of it: separators, a stray "!" or a bare label.
+_SEAM = re.compile(rf"[\s,;:|/–—!?.-]*{_CUT}[\s,;:|/–—!?.{_CUT}-]*")
 
 FALLBACK = "product"
 """What a title that was nothing but claims is called."""
@@ -46,21 +47,20 @@ def _cut_groups(text: str) -> str:
     """Drop a bracketed aside that makes any claim, whole: its label words go with it."""
     def cut(m: re.Match[str]) -> str:
         inner = next(g for g in m.groups() if g is not None)
-        return " " if _CLAIM.search(inner) else m.group(0)
+        return _CUT if _CLAIM.search(inner) else m.group(0)
 
     return _GROUP.sub(cut, text)
 
 
 def display_title(text: str) -> str:
-    """The title without price, stock or instruction fragments, tidy, never empty."""
-    out = _cut_groups(text)
-    out = _PRICED.sub(" ", out)
-    out = _CLAIM.sub(" ", out)
-    out = re.sub(r"\(\s*\)|\[\s*\]|\{\s*\}", " ", out)
-    out = re.sub(r"\s+", " ", out).strip()
-    previous = None
-    while previous != out:  # separators left dangling by a cut ("Pro , , -")
-        previous = out
-        out = _EDGES.sub("", _LEFTOVER.sub("", out)).strip()
-    out = re.sub(r"\s+([,;:])", r"\1", out)
+    """The title without price, stock or instruction fragments, never empty; the rest of
+    the title is left exactly as the catalog wrote it."""
+    out = _cut_groups(text.replace(_CUT, ""))
+    out = _PRICED.sub(_CUT, out)
+    out = _CLAIM.sub(_CUT, out)
+    if _CUT not in out:
+        return text
+    out = re.sub(rf"\(\s*{_CUT}?\s*\)|\[\s*{_CUT}?\s*\]", _CUT, out)
+    out = _SEAM.sub(" ", out).strip()
+    out = re.sub(r"\s{2,}", " ", out)
     return out or FALLBACK
