@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from app.api.main import api_router
 from app.api.openapi import finish_spec
@@ -32,7 +33,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             app.state.runtime = runtime
             yield
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc from the fastapi-offline package, not a CDN:
+    # they render on a machine without a network.
+    app = FastAPIOffline(
+        static_url="/docs/assets",
         title="Shopkeeper",
         version="0.1.0",
         summary="Answers shoppers' questions about a catalog, with live price and stock.",
