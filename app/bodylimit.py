@@ -11,18 +11,12 @@ from collections.abc import Mapping
 
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from catalog import ShopkeeperError
 
-
-class ContentTooLarge(ShopkeeperError):
-    """The request body is over the size this route accepts."""
-
-    status_code = 413
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is over the limit of {limit:,} bytes")
+def too_large(limit: int) -> str:
+    return f"the request body is over the limit of {limit:,} bytes"
 
 
 def _declared(scope: Scope) -> int | None:
@@ -47,8 +41,7 @@ class BodyLimit:
         limit = self.per_path.get(scope["path"], self.default)
         declared = _declared(scope)
         if declared is not None and declared > limit:
-            too_large = ContentTooLarge(limit)
-            body = {"error": {"type": "content_too_large", "message": too_large.message}}
+            body = {"error": {"type": "content_too_large", "message": too_large(limit)}}
             # Connection: close, since the unread body cannot be skipped cheaply.
             await JSONResponse(body, status_code=413, headers={"Connection": "close"})(
                 scope, receive, send)
@@ -61,7 +54,9 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise ContentTooLarge(limit)  # the app's error handlers answer 413
+                    # An HTTPException, so FastAPI passes it on while it reads the body (any
+                    # other error there becomes a 400); the app's handler answers 413.
+                    raise HTTPException(413, detail=too_large(limit))
             return message
 
         await self.app(scope, limited, send)
