@@ -269,7 +269,7 @@ async def test_health_readiness_and_metrics(api: Api) -> None:
 
 
 async def test_openapi_lists_every_endpoint_with_examples(api: Api) -> None:
-    _, client = api
+    app, client = api
     spec = (await client.get("/openapi.json")).json()
     paths = spec["paths"]
     for path in ("/v1/chat/stream", "/v1/query", "/v1/assist", "/v1/assist/stream",
@@ -283,7 +283,18 @@ async def test_openapi_lists_every_endpoint_with_examples(api: Api) -> None:
     schemas = spec["components"]["schemas"]
     assert schemas["ChatIn"]["properties"]["message"]["examples"]
     assert schemas["WebhookEvent"]["examples"]
-    assert {"AssistBearer", "AssistKey", "IngestBearer", "IngestKey"} <= spec["components"]["securitySchemes"].keys()
+    schemes = spec["components"]["securitySchemes"].keys()
+    assert {"AssistBearer", "AssistKey", "IngestBearer", "IngestKey"} <= schemes
+    # The document says what this server does: shopper routes need no key, the webhook an
+    # ingest key, and a message is limited as the server limits it.
+    for path in ("/v1/chat/stream", "/v1/chat/ui", "/v1/query", "/v1/threads/{thread_id}"):
+        assert "security" not in next(iter(paths[path].values())), path
+    assert paths["/v1/catalog/events"]["post"]["security"] == [{"IngestBearer": []},
+                                                               {"IngestKey": []}]
+    limit = app.state.runtime.settings.MAX_MESSAGE_CHARS
+    assert schemas["ChatIn"]["properties"]["message"]["maxLength"] == min(limit, 4000)
+    assert stream["schema"]["properties"]["event"]["enum"][0] == "meta"
+    assert {"400", "404", "413", "422"} <= paths["/v1/assist"]["post"]["responses"].keys()
 
 
 async def test_an_unexpected_error_is_a_generic_500_without_a_traceback(
