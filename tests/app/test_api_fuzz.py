@@ -24,7 +24,7 @@ from tests.schema_fuzz import api_schema, fuzz
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
-EXAMPLES = 25
+EXAMPLES = 20
 # Bodies whose rules JSON Schema cannot state: the AI SDK's and AG-UI's conversations (the
 # last message must be the user's, with text), MCP's JSON-RPC envelope, and change events
 # ("op price needs a price", the catalog's own field rules).

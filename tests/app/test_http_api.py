@@ -229,9 +229,11 @@ async def test_webhook_batch_is_all_or_nothing_with_a_reason_per_event(api: Api)
                               headers={"X-API-Key": INGEST_KEY})
     assert shape.status_code == 422
     assert shape.json()["error"]["details"][0]["field"].startswith("0.op")
+    assert [(r["index"], r["id"]) for r in shape.json()["rejected"]] == [(0, "x")]
+    assert shape.json()["rejected"][0]["reason"].startswith("op:")
     not_a_list = await client.post("/v1/catalog/events", json={"id": "x"},
                                    headers={"X-API-Key": INGEST_KEY})
-    assert not_a_list.status_code == 422
+    assert not_a_list.status_code == 422 and not_a_list.json()["rejected"] == []
 
 
 async def test_webhook_event_for_an_unknown_sku_is_dead_lettered(api: Api) -> None:

@@ -22,9 +22,11 @@ from catalog import ServiceUnavailable
 from ingestion.sources.webhook import MAX_BATCH, WebhookEvent, parse_batch
 
 
-def _rejected(message: str, rejections: list[EventRejection]) -> JSONResponse:
+def _rejected(message: str, rejections: list[EventRejection],
+              details: list[dict[str, str]] | None = None) -> JSONResponse:
     body = EventsRejected(
-        error={"type": "invalid_event", "message": message},  # type: ignore[arg-type]
+        error={"type": "invalid_event", "message": message,  # type: ignore[arg-type]
+               "details": details},
         rejected=rejections,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=422)
@@ -36,7 +38,8 @@ def _shape_rejections(exc: RequestValidationError) -> JSONResponse:
     body = exc.body if isinstance(exc.body, list) else []
     reasons: dict[int, list[str]] = {}
     whole: list[str] = []
-    for err, detail in zip(exc.errors(), validation_details(exc), strict=True):
+    details = validation_details(exc)
+    for err, detail in zip(exc.errors(), details, strict=True):
         loc = err.get("loc", ())
         if err.get("type") != "json_invalid" and len(loc) > 1 and isinstance(loc[1], int):
             field = ".".join(str(p) for p in loc[2:]) or "event"
@@ -54,7 +57,7 @@ def _shape_rejections(exc: RequestValidationError) -> JSONResponse:
                    f"({'; '.join(whole)}); nothing was queued")
     else:
         message = f"{len(rejections)} events were rejected; nothing was queued"
-    return _rejected(message, rejections)
+    return _rejected(message, rejections, details)
 
 
 class WebhookRoute(key_first("ingest")):  # type: ignore[misc]
