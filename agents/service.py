@@ -120,7 +120,7 @@ class ShoppingAgent:
         snapshot = await self._graph.aget_state({"configurable": {"thread_id": thread_id}})
         values = snapshot.values or {}
         if not values.get("owner"):
-            raise NotFound(f"no conversation {thread_id!r}")
+            raise NotFound("no such conversation (the id is unknown here)")
         if values["owner"] != user_id:
             raise Forbidden("this conversation belongs to another user")
         return list(values.get("turns", []))

@@ -13,6 +13,7 @@ from agents.context import AgentDeps
 from agents.finder import find
 from agents.rules.candidates import to_candidate
 from agents.rules.compare import build_comparison
+from agents.rules.titles import display_title
 from agents.state import Candidate, LiveOffer, State, no_constraints
 from agents.store_info import store_info
 
@@ -48,7 +49,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {t["function"]["name"]: t["function"]["para
 
 def product_json(c: Candidate, o: LiveOffer | None) -> dict[str, Any]:
     """One product as the model sees it: live figures, and catalog text fenced as data."""
-    return {"sku": c["sku"], "title": c["title"], "brand": c["brand"],
+    return {"sku": c["sku"], "title": display_title(c["title"]), "brand": c["brand"],
             "price": o["display"] if o else None,
             "availability": o["availability"] if o else "unknown",
             "quantity": o["quantity"] if o else None,

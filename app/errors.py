@@ -36,6 +36,26 @@ def _field(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def scrub(message: str, value: Any) -> str:
+    """``message`` without the rejected value quoted in it: errors never echo the input."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return message
+    text = str(value)
+    if not text:
+        return message
+    for form in (repr(value), repr(text), f'"{text}"'):
+        message = re.sub(r"\s*" + re.escape(form), "", message)
+    return message
+
+
+def validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
+    """[{field, message}] per bad field, the input left out of each message."""
+    return [
+        {"field": _field(e.get("loc", ())), "message": scrub(e.get("msg", ""), e.get("input"))}
+        for e in exc.errors()
+    ]
+
+
 async def shopkeeper_error(request: Request, exc: Exception) -> JSONResponse:
     """Our errors: their own status code and message (written for the caller)."""
     assert isinstance(exc, ShopkeeperError)
@@ -50,9 +70,7 @@ async def shopkeeper_error(request: Request, exc: Exception) -> JSONResponse:
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 naming each bad field; the rejected input is not echoed back."""
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
-    ]
+    details = validation_details(exc)
     message = "; ".join(f"{d['field']}: {d['message']}" for d in details) or "invalid request"
     return JSONResponse(error_body("validation_error", message, details=details), status_code=422)
 
@@ -60,7 +78,8 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     """Framework errors (unknown path, wrong method) in the same shape as ours."""
     assert isinstance(exc, StarletteHTTPException)
-    kinds = {404: "not_found", 405: "method_not_allowed"}
+    kinds = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+             413: "content_too_large"}
     return JSONResponse(
         error_body(kinds.get(exc.status_code, "http_error"), str(exc.detail)),
         status_code=exc.status_code,

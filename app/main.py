@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from app.api.main import api_router
+from app.api.openapi import finish_spec
+from app.bodylimit import BodyLimit
 from app.errors import install_error_handlers
 from app.metrics import MetricsMiddleware
 from app.runtime import open_runtime
@@ -29,11 +33,19 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             app.state.runtime = runtime
             yield
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc from the fastapi-offline package, not a CDN:
+    # they render on a machine without a network.
+    app = FastAPIOffline(
+        static_url="/docs/assets",
         title="Shopkeeper",
         version="0.1.0",
         summary="Answers shoppers' questions about a catalog, with live price and stock.",
         lifespan=lifespan,
+    )
+    # Inside CORS, so a 413 still carries the CORS headers the shop's page needs to read it.
+    app.add_middleware(
+        BodyLimit, default=settings.MAX_BODY_BYTES,
+        per_path={"/v1/catalog/events": settings.WEBHOOK_MAX_BODY_BYTES},
     )
     app.add_middleware(
         CORSMiddleware,
@@ -48,4 +60,12 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.add_middleware(MetricsMiddleware)
     install_error_handlers(app)
     app.include_router(api_router)
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            finish_spec(generate(), settings)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

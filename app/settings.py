@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     RATE_LIMIT_PER_MIN: int = 120
     MAX_MESSAGE_CHARS: int = 2000
     MAX_HISTORY_MESSAGES: int = 50
+    MAX_BODY_BYTES: int = Field(
+        1_048_576, description="Largest request body (413 above it); the webhook has its own"
+    )
+    WEBHOOK_MAX_BODY_BYTES: int = Field(
+        16_777_216, description="Largest body for POST /v1/catalog/events (up to 1000 events)"
+    )
 
     # Cards
     # Store pages (shipping, returns, warranty, payment, contact): docs/store-pages.md

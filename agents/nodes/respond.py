@@ -5,14 +5,18 @@ No model and no network: every figure is copied from this turn's live offers.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from agents.context import Context
+from agents.nodes.verify import grounded_problems
 from agents.rules.answer import write
 from agents.rules.cards import card, why
 from agents.state import Candidate, Memory, Shown, State, without
+
+log = logging.getLogger(__name__)
 
 
 def remember(state: State, shown: list[Candidate]) -> Memory | None:
@@ -42,6 +46,8 @@ async def respond(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
         cards.append(card(x, o, reason, runtime.context.deps.product_url_template)
                      .model_dump(mode="json"))
     text = write(state, shown, currency)
+    if leaks := grounded_problems(state, shown):
+        log.warning("catalog text in the grounded answer makes claims: %s", "; ".join(leaks[:3]))
     out: dict[str, Any] = {"answer": text, "cards": cards, "memory": remember(state, shown)}
     if not (cfg.use_llm and runtime.context.deps.llm is not None):
         out["final"] = text

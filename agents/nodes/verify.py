@@ -1,8 +1,11 @@
 """verify: every price and stock claim in the LLM's text must match this turn's live offers.
 
-Claims are read per sentence and tied to the SKUs the sentence names (by SKU or title); a
-sentence that names none refers to the product mentioned last. One wrong or unbacked figure
-and the whole text is replaced by the grounded answer, logged and counted.
+Claims are read per sentence and tied to the SKUs the sentence names (by SKU or its quoted,
+display title); a sentence that names none refers to the product mentioned last. One wrong or
+unbacked figure and the whole text is replaced by the grounded answer, logged and counted.
+
+Catalog text is data, checked like model text: the grounded answer quotes catalog titles and
+specs, so ``respond`` runs the same check on it (``grounded_problems``) and logs what leaks.
 """
 
 from __future__ import annotations
@@ -81,6 +84,18 @@ def check(text: str, offers: dict[str, LiveOffer], cands: dict[str, Candidate],
                 v for o in stock if o for v in o["warehouses"].values()}
             if n not in counts:
                 problems.append(f"quantity {n} not in the live stock of {named}")
+    return problems
+
+
+def grounded_problems(state: State, shown: list[Candidate]) -> list[str]:
+    """Claims in the catalog text the grounded answer quotes (each shown product's display
+    title and specs), checked against that product's live offer as model text would be:
+    a title or spec that states a price or stock the SoR does not back is reported."""
+    cands = {c["sku"]: c for c in shown}
+    problems = []
+    for c in shown:
+        quoted = ". ".join([short(c["title"]), *(f"{k}: {v}" for k, v in c["specs"].items())])
+        problems += check(quoted, state.offers, cands, state.constraints, [c["sku"]])
     return problems
 
 

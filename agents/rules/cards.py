@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents.rules.money import money
 from agents.rules.ranking import colour_match, facet_match
+from agents.rules.titles import display_title
 from agents.schemas import ProductCard
 from agents.state import Candidate, Constraints, Intent, LiveOffer
 from catalog import page_url
@@ -14,7 +15,9 @@ TITLE_CHARS = 70
 
 
 def short(title: str) -> str:
-    """Icecat titles run long; the sentence names the product, the card shows it in full."""
+    """The title as a sentence quotes it: data only (``display_title``), and cut, since Icecat
+    titles run long (the card shows it in full)."""
+    title = display_title(title)
     if len(title) <= TITLE_CHARS:
         return title
     return title[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:-(") + "…"
@@ -81,7 +84,7 @@ def card(cand: Candidate, o: LiveOffer | None, reason: str, url_template: str = 
     """A card whose price and stock come from the live offer only (None when unavailable);
     its link is the catalog's product page, else the shop's template."""
     return ProductCard(
-        sku=cand["sku"], title=cand["title"], brand=cand["brand"],
+        sku=cand["sku"], title=display_title(cand["title"]), brand=cand["brand"],
         price=o["price"] if o else None, currency=o["currency"] if o else None,
         price_display=price_text(o), availability=o["availability"] if o else "unknown",
         quantity=o["quantity"] if o else None, in_stock=o["in_stock"] if o else None,

@@ -10,11 +10,13 @@ import hmac
 import re
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from ag_ui.core import RunAgentInput
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agents import ShoppingAgent
@@ -22,7 +24,7 @@ from app.api.schemas import THREAD_ID_PATTERN, AssistIn, ChatIn, QueryIn, UIChat
 from app.runtime import Runtime
 from app.settings import Settings, hash_key
 from app.wiring import Services
-from catalog import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from catalog import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized, UnknownTenant
 from ingestion import ChangeWorker
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{8,128}$"
@@ -71,30 +73,26 @@ ClientIdHeader = Annotated[
 ]
 
 
-def client_id(x_client_id: ClientIdHeader = None) -> str:
-    return x_client_id or f"anon-{uuid.uuid4().hex}"
+def client_id(response: Response, x_client_id: ClientIdHeader = None) -> str:
+    """The caller's id, echoed in the response (minted when absent) so it can keep it."""
+    client = x_client_id or f"anon-{uuid.uuid4().hex}"
+    response.headers["X-Client-Id"] = client
+    return client
 
 
 ClientId = Annotated[str, Depends(client_id)]
 
-bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`")
-api_key_header = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="or `X-API-Key: <key>`"
-)
+def _key_in(request: Request) -> str | None:
+    """The key a request carries (Bearer or X-API-Key), read without declaring a scheme."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-api-key") or None
 
 
-def presented_key(
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    header_key: Annotated[str | None, Depends(api_key_header)],
-) -> str | None:
-    return creds.credentials if creds else header_key
-
-
-PresentedKey = Annotated[str | None, Depends(presented_key)]
-
-
-def rate_limit(request: Request, rt: RuntimeDep, key: PresentedKey) -> None:
+def rate_limit(request: Request, rt: RuntimeDep) -> None:
     """One bucket per caller: its API key, else its client id, else its address."""
+    key = _key_in(request)
     if key:
         who = "key:" + hash_key(key)[:16]
     else:
@@ -122,36 +120,78 @@ def _known(digest: str, hashes: list[str]) -> bool:
     return found
 
 
-class RequireKey:
-    """401 without a valid key; 403 for a valid key of the other scope (known, not allowed)."""
+def check_key(scope: KeyScope, key: str | None, settings: Settings) -> str:
+    """The key's id when it may call ``scope``; 401 without a valid key, 403 for a valid key
+    of the other scope (known, not allowed)."""
+    scopes = {
+        "assist": settings.ASSIST_API_KEY_HASHES,
+        "ingest": settings.INGEST_API_KEY_HASHES,
+    }
+    if not scopes[scope]:
+        raise Unauthorized(
+            f"no {scope} keys are configured on this server: run `shopkeeper keys new --kind "
+            f"{scope}`, put the hash it prints in SHOPKEEPER_{scope.upper()}_API_KEY_HASHES "
+            "(a JSON list) and restart; then send the key it printed"
+        )
+    if not key:
+        raise Unauthorized(
+            f"an {scope} API key is required: send `Authorization: Bearer <key>` "
+            "or `X-API-Key: <key>`"
+        )
+    digest = hash_key(key)
+    if _known(digest, scopes[scope]):
+        return digest[:12]
+    other = "ingest" if scope == "assist" else "assist"
+    if _known(digest, scopes[other]):
+        raise Forbidden(f"this key is an {other} key; it may not call {scope} endpoints")
+    raise Unauthorized(f"the {scope} API key is not valid")
 
-    def __init__(self, scope: KeyScope) -> None:
-        self.scope = scope
 
-    def __call__(self, key: PresentedKey, settings: SettingsDep) -> str:
-        scopes = {
-            "assist": settings.ASSIST_API_KEY_HASHES,
-            "ingest": settings.INGEST_API_KEY_HASHES,
-        }
-        setting = f"SHOPKEEPER_{self.scope.upper()}_API_KEY_HASHES"
-        if not key:
-            raise Unauthorized(
-                f"an {self.scope} API key is required: send `Authorization: Bearer <key>` "
-                "or `X-API-Key: <key>`"
-            )
-        digest = hash_key(key)
-        if _known(digest, scopes[self.scope]):
-            return digest[:12]
-        other = "ingest" if self.scope == "assist" else "assist"
-        if _known(digest, scopes[other]):
-            raise Forbidden(f"this key is an {other} key; it may not call {self.scope} endpoints")
-        if not scopes[self.scope]:
-            raise Unauthorized(f"no {self.scope} keys are configured here (set {setting})")
-        raise Unauthorized(f"the {self.scope} API key is not valid")
+# One pair of schemes per key kind, so the OpenAPI document says which key a route needs.
+_assist_bearer = HTTPBearer(auto_error=False, scheme_name="AssistBearer",
+                            description="An assist key as `Authorization: Bearer <key>`")
+_assist_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="AssistKey",
+                              description="An assist key as `X-API-Key: <key>`")
+_ingest_bearer = HTTPBearer(auto_error=False, scheme_name="IngestBearer",
+                            description="An ingest key as `Authorization: Bearer <key>`")
+_ingest_header = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="IngestKey",
+                              description="An ingest key as `X-API-Key: <key>`")
+Bearer = HTTPAuthorizationCredentials | None
 
 
-AssistKey = Annotated[str, Depends(RequireKey("assist"))]
-IngestKey = Annotated[str, Depends(RequireKey("ingest"))]
+def assist_key(creds: Annotated[Bearer, Depends(_assist_bearer)],
+               header: Annotated[str | None, Depends(_assist_header)],
+               settings: SettingsDep) -> str:
+    """The assist key's id (checked again here; ``key_first`` routes checked it already)."""
+    return check_key("assist", creds.credentials if creds else header, settings)
+
+
+def ingest_key(creds: Annotated[Bearer, Depends(_ingest_bearer)],
+               header: Annotated[str | None, Depends(_ingest_header)],
+               settings: SettingsDep) -> str:
+    return check_key("ingest", creds.credentials if creds else header, settings)
+
+
+def key_first(scope: KeyScope) -> type[APIRoute]:
+    """A route class that checks the API key before the body is read or validated, so a
+    caller without a key learns only that it needs one (401), never what its body got wrong,
+    and an unauthenticated upload is refused before it is read."""
+
+    class KeyFirstRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def guarded(request: Request) -> Response:
+                check_key(scope, _key_in(request), get_runtime(request).settings)
+                return await handler(request)
+
+            return guarded
+
+    return KeyFirstRoute
+
+
+AssistKey = Annotated[str, Depends(assist_key)]
+IngestKey = Annotated[str, Depends(ingest_key)]
 
 
 # -- limits and ownership ------------------------------------------------------------------------
@@ -204,14 +244,35 @@ def assist_user(key_id: AssistKey) -> str:
 AssistUser = Annotated[str, Depends(assist_user)]
 
 
-async def owned_chat(body: ChatBody, client: ClientId, agent: AgentDep) -> ChatIn:
+async def check_tenant(tenant: str | None, rt: Runtime) -> None:
+    """A named shop must have a catalog here (404), so a typo in ``tenant`` is not answered
+    "couldn't find anything"; the configured default always passes."""
+    if tenant is None or tenant == rt.settings.TENANT:
+        return
+    if tenant not in await rt.services.sor.tenants():
+        raise UnknownTenant("tenant: this server has no catalog for that shop")
+
+
+async def known_query(body: QueryBody, rt: RuntimeDep) -> QueryIn:
+    await check_tenant(body.tenant, rt)
+    return body
+
+
+KnownQuery = Annotated[QueryIn, Depends(known_query)]
+
+
+async def owned_chat(body: ChatBody, client: ClientId, agent: AgentDep,
+                     rt: RuntimeDep) -> ChatIn:
     """Refuse to resume a thread the caller does not own (403) or that does not exist (404)."""
+    await check_tenant(body.tenant, rt)
     if body.thread_id:
         await agent.history(body.thread_id, client)
     return body
 
 
-async def owned_assist(body: AssistBody, user: AssistUser, agent: AgentDep) -> AssistIn:
+async def owned_assist(body: AssistBody, user: AssistUser, agent: AgentDep,
+                       rt: RuntimeDep) -> AssistIn:
+    await check_tenant(body.tenant, rt)
     if body.thread_id:
         await agent.history(body.thread_id, user)
     return body
@@ -246,22 +307,24 @@ async def _resume_or_start(agent: ShoppingAgent, thread_id: str, owner: str,
         await agent.history(thread_id, owner)
     except NotFound:
         if replied:
-            raise NotFound(f"no conversation {thread_id!r}; start a new chat") from None
+            raise NotFound("no such conversation; start a new chat") from None
         return True
     return False
 
 
 def _last_user_text(role: str, texts: list[str], settings: Settings, where: str) -> str:
     if role != "user":
-        raise InvalidInput(f"{where}: the last message must be the user's, not {role!r}")
+        raise InvalidInput(f"{where}: the last message must be the user's")
     message = "\n".join(t for t in texts if t)
     _check_message(message, settings, where)
     return message
 
 
 async def ui_turn(body: UIChatIn, client: ClientId, agent: AgentDep,
-                  settings: SettingsDep) -> ProtocolTurn:
+                  rt: RuntimeDep) -> ProtocolTurn:
     """The AI SDK's chat id is our thread id; the caller's X-Client-Id must own it."""
+    settings = rt.settings
+    await check_tenant(body.tenant, rt)
     last = body.messages[-1]
     message = _last_user_text(last.role, [p.text or "" for p in last.parts if p.type == "text"],
                               settings, f"messages.{len(body.messages) - 1}")
@@ -277,10 +340,11 @@ def _agui_text(content: Any) -> str:
 
 
 async def agui_turn(body: RunAgentInput, user: AssistUser, agent: AgentDep,
-                    settings: SettingsDep) -> ProtocolTurn:
+                    rt: RuntimeDep) -> ProtocolTurn:
     """AG-UI's threadId is our (assist) thread. A new thread takes the earlier messages as the
     pasted conversation, within ``/v1/assist``'s limits; a client whose state is our snapshot
     of this thread has had a reply in it, so an unknown thread is then a 404."""
+    settings = rt.settings
     if not body.messages:
         raise InvalidInput("messages: send at least the user's message")
     if not re.fullmatch(THREAD_ID_PATTERN, body.thread_id):
@@ -305,6 +369,7 @@ async def agui_turn(body: RunAgentInput, user: AssistUser, agent: AgentDep,
     tenant = props.get("tenant")
     if tenant is not None and not (isinstance(tenant, str) and 0 < len(tenant) <= 64):
         raise InvalidInput("forwardedProps.tenant: a shop id of 1 to 64 characters")
+    await check_tenant(tenant, rt)
     return ProtocolTurn(thread_id=body.thread_id, message=message, tenant=tenant,
                         history=history, run_id=body.run_id)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.deps import AGENT_MAX_CHARS
 from app.api.schemas import ErrorOut
+from app.settings import Settings
 
 SSE_EXAMPLE = """\
 event: meta
@@ -51,14 +53,31 @@ def error(description: str) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description}
 
 
+def _event_schema(types: list[str] | None) -> dict[str, Any]:
+    """One parsed SSE message (``event``, ``data``; comment pings carry none)."""
+    event: dict[str, Any] = {"type": "string"}
+    if types:
+        event["enum"] = types
+    return {"type": "object", "required": ["data"], "properties": {
+        "event": event,
+        "data": {"type": "string", "contentMediaType": "application/json",
+                 "description": "One JSON object"},
+        "id": {"type": "string"}, "retry": {"type": "integer", "minimum": 0},
+    }}
+
+
+OWN_EVENT = _event_schema(["meta", "status", "products", "token", "done", "error"])
+PROTOCOL_EVENT = _event_schema(["message"])
+
+
 SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A `text/event-stream` of `meta`, `status`, `products`, `token`, `done` "
         "(or `error`) events; `: ping` comments every 15 s keep proxies open.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}, "example": SSE_EXAMPLE}},
+        "content": {"text/event-stream": {"schema": OWN_EVENT, "example": SSE_EXAMPLE}},
     },
     403: error("The thread belongs to another client"),
-    404: error("No such thread or tenant"),
+    404: error("No such thread, or no catalog for that tenant"),
     422: error("Message too long, history too long or malformed body"),
     429: error("Rate limited; see Retry-After"),
 }
@@ -144,7 +163,7 @@ data: {"type":"RUN_FINISHED","threadId":"t-1","runId":"r-1","result":{"text":"In
 
 def _stream(description: str, example: str) -> dict[str, Any]:
     return {"description": description,
-            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}}}
+            "content": {"text/event-stream": {"schema": PROTOCOL_EVENT, "example": example}}}
 
 
 UI_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -158,10 +177,82 @@ AGUI_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: _stream("AG-UI events as SSE `data:` lines (never `RAW`).", AGUI_EXAMPLE),
 }
 
+JSONRPC_ID: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+JSONRPC_ERROR: dict[str, Any] = {
+    "type": "object", "required": ["jsonrpc", "error"], "description": "A JSON-RPC 2.0 error",
+    "properties": {"jsonrpc": {"const": "2.0"},
+                   "id": {"anyOf": [*JSONRPC_ID["anyOf"], {"type": "null"}]},
+                   "error": {"type": "object", "required": ["code", "message"], "properties": {
+                       "code": {"type": "integer"}, "message": {"type": "string"}}}},
+}
 MCP_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"type": "object", "description": "A JSON-RPC 2.0 request (MCP)"},
+    "schema": {"type": "object", "description": "A JSON-RPC 2.0 request or notification (MCP)",
+               "required": ["jsonrpc", "method"],
+               "properties": {"jsonrpc": {"const": "2.0"}, "id": JSONRPC_ID,
+                              "method": {"type": "string", "minLength": 1},
+                              "params": {"type": "object"}}},
     "example": {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
         "name": "search_catalog",
         "arguments": {"catalog": {"query": "wireless mouse",
                                   "filters": {"price": {"max": 3000}}}}}},
 }}}}
+
+
+# -- the finished document ---------------------------------------------------------------------
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+_BODY_ERRORS = {
+    "400": "The body could not be decoded (not UTF-8)",
+    "413": "The body is over the size limit (SHOPKEEPER_MAX_BODY_BYTES)",
+    "422": "The body is not valid JSON or fails validation (`details` names each field)",
+}
+_CLIENT_ID_OUT = {"description": "The caller's client id; minted when the request had none",
+                  "schema": {"type": "string"}}
+# Request fields that hold one message: limited by SHOPKEEPER_MAX_MESSAGE_CHARS, never blank.
+_MESSAGE_FIELDS = {"ChatIn": ["message"], "QueryIn": ["message"], "AssistIn": ["message"],
+                   "Turn": ["content"]}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+
+
+def _no_null(param: dict[str, Any]) -> None:
+    """An optional header or query value is absent or a string, never null on the wire."""
+    branches = param.get("schema", {}).get("anyOf")
+    if param.get("in") in ("header", "query") and branches:
+        kept = [b for b in branches if b.get("type") != "null"]
+        if len(kept) == 1:
+            extra = {k: v for k, v in param["schema"].items() if k != "anyOf"}
+            param["schema"] = {**kept[0], **extra}
+
+
+def finish_spec(spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """What FastAPI cannot know: the limits this server enforces (from its settings), the
+    errors every body route can give, and the client id every shopper route echoes."""
+    limit = min(settings.MAX_MESSAGE_CHARS, AGENT_MAX_CHARS)
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name, fields in _MESSAGE_FIELDS.items():
+        for f in fields:
+            prop = schemas.get(name, {}).get("properties", {}).get(f)
+            if prop is not None:
+                prop.update(maxLength=limit, pattern=r"\S")
+    history = schemas.get("AssistIn", {}).get("properties", {}).get("history")
+    if history is not None:
+        history["maxItems"] = settings.MAX_HISTORY_MESSAGES
+    for path, item in spec.get("paths", {}).items():
+        for op in item.values():
+            responses = op.setdefault("responses", {})
+            if "requestBody" in op:
+                for status, description in _BODY_ERRORS.items():
+                    responses.setdefault(status, _error_response(description))
+            if path.startswith("/v1/") or path == "/mcp":
+                responses.setdefault("429", _error_response("Rate limited; see Retry-After"))
+            params = op.get("parameters", [])
+            for param in params:
+                _no_null(param)
+            if any(p.get("in") == "header" and p.get("name") == "X-Client-Id" for p in params):
+                for status, response in responses.items():
+                    if status.startswith("2"):
+                        response.setdefault("headers", {})["X-Client-Id"] = _CLIENT_ID_OUT
+    return spec

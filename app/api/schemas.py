@@ -98,7 +98,7 @@ class UIChatIn(BaseModel):
 
 class ErrorDetail(BaseModel):
     type: str = Field(examples=["not_found"])
-    message: str = Field(examples=["thread 'b9f1c2d4' does not exist"])
+    message: str = Field(examples=["no such conversation (the id is unknown here)"])
     details: list[dict[str, Any]] | None = None
 
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Protocol
 
 import anyio
+import anyio.lowlevel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from agents import AgentEvent, error_event
@@ -135,6 +136,10 @@ async def _messages(
             if event.type in TERMINAL:
                 outcome = event.type
                 break
+            # The answer's tokens arrive without a pause: let the loop run between them, so a
+            # hang-up is noticed (uvicorn marks the connection lost, sse-starlette cancels us)
+            # instead of every token being written into a dead socket and counted as done.
+            await anyio.lowlevel.checkpoint()
         else:
             outcome = "incomplete"  # the agent ended without done/error: its bug, but say so
             log.warning("agent stream ended without a done or error event")

@@ -64,7 +64,7 @@ class WebhookEvent(BaseModel):
     ) -> ChangeEvent:
         """The common event; raises ``ValidationError`` or ``ValueError`` with the reason."""
         if self.tenant is not None and self.tenant != tenant:
-            raise ValueError(f"tenant {self.tenant!r} differs from the authenticated tenant")
+            raise ValueError("tenant differs from the authenticated tenant")
         payload: dict[str, Any] = {}
         if self.price is not None:
             payload["price"] = self.price.model_dump(mode="json")
@@ -72,7 +72,7 @@ class WebhookEvent(BaseModel):
             payload["stock"] = self.stock.model_dump(mode="json")
         if self.product is not None:
             if "tenant" in self.product.model_fields_set and self.product.tenant != tenant:
-                raise ValueError(f"product.tenant {self.product.tenant!r} is not {tenant!r}")
+                raise ValueError("product.tenant differs from the authenticated tenant")
             payload["product"] = self.product.model_dump(mode="json", exclude={"tenant"})
         committed = self.committed_at or now
         if committed.tzinfo is None:

@@ -204,3 +204,32 @@ def test_a_picture_that_cannot_load_becomes_a_placeholder(server: Any, page: Any
     placeholder = card.get_by_role("img", name="No picture of HP USB Optical 3-button Mouse")
     expect(placeholder).to_be_visible()
     expect(card.locator("img")).to_have_count(0)
+
+
+def test_api_docs_render_with_the_network_off(page: Any, tmp_path: Path) -> None:
+    """/docs is Swagger UI from a package: with every non-loopback request blocked it still
+    renders the API's title and its operations (no CDN)."""
+    from playwright.sync_api import expect
+
+    from app.main import create_app
+
+    server = LiveServer(create_app(Settings(DATA_DIR=tmp_path)))
+    server.server.config.lifespan = "off"  # the docs need the spec only, not the runtime
+    server.start()
+    outside: list[str] = []
+
+    def loopback_only(route: Any) -> None:
+        if route.request.url.startswith(server.url + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    try:
+        page.route("**/*", loopback_only)
+        page.goto(server.url + "/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Shopkeeper")
+        expect(page.locator(".opblock-summary-path", has_text="/v1/chat/stream")).to_be_visible()
+        assert outside == [], "the page asked the network for something"
+    finally:
+        server.stop()

@@ -229,9 +229,11 @@ async def test_webhook_batch_is_all_or_nothing_with_a_reason_per_event(api: Api)
                               headers={"X-API-Key": INGEST_KEY})
     assert shape.status_code == 422
     assert shape.json()["error"]["details"][0]["field"].startswith("0.op")
+    assert [(r["index"], r["id"]) for r in shape.json()["rejected"]] == [(0, "x")]
+    assert shape.json()["rejected"][0]["reason"].startswith("op:")
     not_a_list = await client.post("/v1/catalog/events", json={"id": "x"},
                                    headers={"X-API-Key": INGEST_KEY})
-    assert not_a_list.status_code == 422
+    assert not_a_list.status_code == 422 and not_a_list.json()["rejected"] == []
 
 
 async def test_webhook_event_for_an_unknown_sku_is_dead_lettered(api: Api) -> None:
@@ -269,7 +271,7 @@ async def test_health_readiness_and_metrics(api: Api) -> None:
 
 
 async def test_openapi_lists_every_endpoint_with_examples(api: Api) -> None:
-    _, client = api
+    app, client = api
     spec = (await client.get("/openapi.json")).json()
     paths = spec["paths"]
     for path in ("/v1/chat/stream", "/v1/query", "/v1/assist", "/v1/assist/stream",
@@ -283,7 +285,18 @@ async def test_openapi_lists_every_endpoint_with_examples(api: Api) -> None:
     schemas = spec["components"]["schemas"]
     assert schemas["ChatIn"]["properties"]["message"]["examples"]
     assert schemas["WebhookEvent"]["examples"]
-    assert {"HTTPBearer", "APIKeyHeader"} <= spec["components"]["securitySchemes"].keys()
+    schemes = spec["components"]["securitySchemes"].keys()
+    assert {"AssistBearer", "AssistKey", "IngestBearer", "IngestKey"} <= schemes
+    # The document says what this server does: shopper routes need no key, the webhook an
+    # ingest key, and a message is limited as the server limits it.
+    for path in ("/v1/chat/stream", "/v1/chat/ui", "/v1/query", "/v1/threads/{thread_id}"):
+        assert "security" not in next(iter(paths[path].values())), path
+    assert paths["/v1/catalog/events"]["post"]["security"] == [{"IngestBearer": []},
+                                                               {"IngestKey": []}]
+    limit = app.state.runtime.settings.MAX_MESSAGE_CHARS
+    assert schemas["ChatIn"]["properties"]["message"]["maxLength"] == min(limit, 4000)
+    assert stream["schema"]["properties"]["event"]["enum"][0] == "meta"
+    assert {"400", "404", "413", "422"} <= paths["/v1/assist"]["post"]["responses"].keys()
 
 
 async def test_an_unexpected_error_is_a_generic_500_without_a_traceback(

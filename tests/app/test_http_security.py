@@ -92,6 +92,11 @@ async def test_no_configured_keys_means_no_access_and_says_which_setting(
                                  headers={"X-API-Key": ASSIST_KEY})
         assert resp.status_code == 401
         assert "SHOPKEEPER_ASSIST_API_KEY_HASHES" in error_of(resp)["message"]
+        assert "shopkeeper keys new --kind assist" in error_of(resp)["message"]
+        # Without keys nothing is read first: a malformed body gets the same how-to.
+        broken = await client.post("/v1/assist", content=b"{", headers={
+            "Content-Type": "application/json"})
+        assert broken.status_code == 401 and "keys new" in error_of(broken)["message"]
 
 
 # -- CORS ------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ cancelled, not left to finish), and the stream is counted as cancelled.
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -201,3 +203,49 @@ async def test_client_disconnect_cancels_the_graph_run(
             assert llm.calls == 1, "a cancelled run is not retried"
     finally:
         llm_server.stop()
+
+
+def test_a_hang_up_after_the_first_token_is_cancelled_without_writing_to_a_dead_socket(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The answer's tokens come without a pause. A shopper who leaves after the first must
+    still be noticed: the stream counts as cancelled, and the rest is not written into the
+    closed socket (asyncio's "socket.send() raised exception." once per write)."""
+    left = threading.Event()
+
+    async def events() -> AsyncIterator[AgentEvent]:
+        yield AgentEvent(type="meta", data={"thread_id": "t", "request_id": "r"})
+        yield AgentEvent(type="token", data={"text": "first "})
+        await asyncio.to_thread(left.wait, 10)  # the shopper has gone
+        for i in range(200):  # then the rest of the answer, back to back
+            yield AgentEvent(type="token", data={"text": f"word{i} "})
+        yield AgentEvent(type="done", data={"text": "..."})
+
+    registry = CollectorRegistry()
+    server = LiveServer(sse_app(events, HttpMetrics(registry), ping=15))
+    server.start()
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        with caplog.at_level(logging.WARNING, logger="asyncio"), \
+                socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"POST /stream HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
+            seen = b""
+            while b"event: token" not in seen:
+                chunk = sock.recv(4096)
+                assert chunk, "the stream ended before its first token"
+                seen += chunk
+            sock.close()
+            left.set()
+            outcome: dict[str, float | None] = {}
+            for _ in range(200):
+                outcome = {o: registry.get_sample_value("shopkeeper_sse_streams_total",
+                                                        {"outcome": o})
+                           for o in ("cancelled", "done")}
+                if any(outcome.values()):
+                    break
+                time.sleep(0.05)
+        assert outcome == {"cancelled": 1.0, "done": None}
+        dead_writes = [r for r in caplog.records if "socket.send() raised" in r.getMessage()]
+        assert not dead_writes, f"{len(dead_writes)} writes into the closed socket"
+    finally:
+        server.stop()

@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
 from agents import AgentRequest
-from app.api.deps import AgentDep, AgUiTurn, AssistUser, RuntimeDep, Started
+from app.api.deps import AgentDep, AgUiTurn, AssistUser, RuntimeDep, Started, key_first
 from app.api.openapi import AGUI_RESPONSES
 from app.api.protocols.agui import AgUiEvents
 from app.api.sse import prime, sse_response
 
-router = APIRouter(prefix="/v1", tags=["assist"])
+router = APIRouter(prefix="/v1", tags=["assist"], route_class=key_first("assist"))
 
 
 @router.post(

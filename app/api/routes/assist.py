@@ -6,12 +6,12 @@ from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 
 from agents import AgentRequest, Answer
-from app.api.deps import AgentDep, AssistUser, OwnedAssist, RuntimeDep, Started
+from app.api.deps import AgentDep, AssistUser, OwnedAssist, RuntimeDep, Started, key_first
 from app.api.openapi import ANSWER_EXAMPLE, KEYED, SSE_RESPONSES, error
 from app.api.schemas import AssistIn
 from app.api.sse import prime, sse_response
 
-router = APIRouter(prefix="/v1/assist", tags=["assist"])
+router = APIRouter(prefix="/v1/assist", tags=["assist"], route_class=key_first("assist"))
 
 # The agent speaks of user/assistant turns; the panel of customer/agent ones.
 _ROLES = {"customer": "user", "agent": "assistant"}
@@ -30,6 +30,7 @@ def _request(body: AssistIn, user: str, default_tenant: str) -> AgentRequest:
     response_model=Answer,
     summary="Suggested reply, evidence and step trace (JSON)",
     responses={200: {"content": {"application/json": {"example": ANSWER_EXAMPLE}}}, **KEYED,
+               404: error("No such assist thread, or no catalog for that tenant"),
                422: error("Message or history over the limits"), 429: error("Rate limited")},
 )
 async def assist(body: OwnedAssist, user: AssistUser, agent: AgentDep, rt: RuntimeDep) -> Answer:

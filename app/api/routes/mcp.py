@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.deps import RuntimeDep, rate_limit
-from app.api.openapi import MCP_REQUEST, error
+from app.api.openapi import JSONRPC_ERROR, MCP_REQUEST, error
 from app.api.protocols.mcp import TENANT_STATE
 
 router = APIRouter(tags=["mcp"], dependencies=[Depends(rate_limit)])
@@ -32,6 +32,9 @@ class Handoff(Response):
     openapi_extra=MCP_REQUEST,
     responses={200: {"description": "A JSON-RPC response (tools/list, tools/call, ...)",
                      "content": {"application/json": {"schema": {"type": "object"}}}},
+               202: {"description": "A notification was accepted (no body)"},
+               400: {"description": "Not a JSON-RPC message the server can read",
+                     "content": {"application/json": {"schema": JSONRPC_ERROR}}},
                406: error("Accept must include application/json and text/event-stream"),
                422: error("Bad tenant"), 429: error("Rate limited; see Retry-After")},
 )

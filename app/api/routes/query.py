@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from agents import AgentRequest, Answer
-from app.api.deps import AgentDep, ClientId, QueryBody, RuntimeDep
+from app.api.deps import AgentDep, ClientId, KnownQuery, RuntimeDep
 from app.api.openapi import ANSWER_EXAMPLE, error
 
 router = APIRouter(prefix="/v1", tags=["query"])
@@ -17,12 +17,13 @@ router = APIRouter(prefix="/v1", tags=["query"])
     summary="Ask one question, get a JSON answer",
     responses={
         200: {"content": {"application/json": {"example": ANSWER_EXAMPLE}}},
+        404: error("No catalog for that tenant"),
         422: error("Message too long or malformed body"),
         429: error("Rate limited; see Retry-After"),
     },
 )
 async def query(
-    body: QueryBody, client: ClientId, agent: AgentDep, rt: RuntimeDep
+    body: KnownQuery, client: ClientId, agent: AgentDep, rt: RuntimeDep
 ) -> Answer:
     """Single turn: the thread is not kept for the caller. Prices and stock are read live."""
     tenant = body.tenant or rt.settings.TENANT
