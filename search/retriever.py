@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
+
+from opentelemetry.trace import SpanKind
 
 from catalog import EmptyQuery
+from catalog.tracing import NO_TRACER, Tracer
 from search.embedder import Embedder
 from search.index.base import Hit, SearchFilter, VectorIndex
 from search.payload import normalise_model
@@ -52,7 +55,9 @@ class Retriever:
         *,
         weights: tuple[float, float] = (1.0, 1.0),
         prefetch_limit: int = 100,
+        tracer: Tracer = NO_TRACER,
     ) -> None:
+        self.tracer = tracer
         self.index = index
         self.embedder = embedder
         self.bm25 = bm25
@@ -64,13 +69,23 @@ class Retriever:
         models, eans = code_tokens(query)
         if not models and not eans:
             return []
-        return self.index.lookup(
-            flt.tenant,
-            skus=models + eans,
-            model_numbers=[normalise_model(m) for m in models],
-            eans=eans,
-            flt=flt,
-        )
+        with self._span("lookup", codes=len(models) + len(eans)) as span:
+            hits = self.index.lookup(
+                flt.tenant,
+                skus=models + eans,
+                model_numbers=[normalise_model(m) for m in models],
+                eans=eans,
+                flt=flt,
+            )
+            span.set_attribute("shopkeeper.hits", len(hits))
+            return hits
+
+    def _span(self, operation: str, **attrs: Any) -> Any:
+        """An index call's client span (the query text stays out: it may hold personal data)."""
+        attributes: dict[str, Any] = {"db.system.name": "qdrant", "db.operation.name": operation}
+        attributes.update({f"shopkeeper.{k}": v for k, v in attrs.items()})
+        return self.tracer.start_as_current_span(f"index {operation}", kind=SpanKind.CLIENT,
+                                                 attributes=attributes)
 
     def ranked(self, query: str, flt: SearchFilter, *, mode: Mode = "hybrid", limit: int = 10
                ) -> list[Hit]:
@@ -78,16 +93,22 @@ class Retriever:
         query = " ".join(query.split())
         if not query:
             raise EmptyQuery("the query is empty; type what you are looking for")
-        dense = self.embedder.embed_query(query) if mode in ("hybrid", "dense") else None
-        sparse = self.bm25.embed_query(query) if mode in ("hybrid", "bm25") else None
-        return self.index.query(
-            flt,
-            dense=dense,
-            sparse=sparse,
-            limit=limit,
-            prefetch_limit=self.prefetch_limit,
-            weights=self.weights,
-        )
+        with self.tracer.start_as_current_span("embed query", attributes={
+                "gen_ai.operation.name": "embeddings",
+                "gen_ai.request.model": self.embedder.model_id}):
+            dense = self.embedder.embed_query(query) if mode in ("hybrid", "dense") else None
+            sparse = self.bm25.embed_query(query) if mode in ("hybrid", "bm25") else None
+        with self._span("query", mode=mode, limit=limit) as span:
+            hits = self.index.query(
+                flt,
+                dense=dense,
+                sparse=sparse,
+                limit=limit,
+                prefetch_limit=self.prefetch_limit,
+                weights=self.weights,
+            )
+            span.set_attribute("shopkeeper.hits", len(hits))
+            return hits
 
     def search(
         self,

@@ -6,8 +6,11 @@ one transaction; the triggers of ``schema.py`` append its outbox rows in that sa
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
+
+import psycopg
 
 from catalog.models import Money, Offer, Product, Sku, Stock, utcnow
 from catalog.sor.postgres.database import JSONB, PostgresDatabase
@@ -17,6 +20,7 @@ from catalog.sor.schema import (
     SKU_COLS,
     SKU_STOCK,
     SKU_TRACKED,
+    TRACEPARENT_SETTING,
     VERSION_OF,
 )
 from catalog.sor.schema_rows import (
@@ -30,6 +34,7 @@ from catalog.sor.schema_rows import (
     sku_row,
     stock_values,
 )
+from catalog.tracing import current_traceparent
 
 _PRODUCT_TYPES = ("text",) * 6 + ("jsonb", "text")
 _SKU_TYPES: tuple[str, ...] = ("text",) * 5 + (
@@ -97,6 +102,21 @@ class PostgresCatalog(PostgresDatabase):
 
     _written = 0  # SKU rows written since the last ANALYZE (per instance once incremented)
 
+    @contextlib.asynccontextmanager
+    async def _tx(self, *, single: bool = False) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A write transaction that hands the active span's traceparent to the outbox rows its
+        triggers add (the column default reads it); ``single``: one statement, so without a
+        span no BEGIN/COMMIT round trips are spent."""
+        tp = current_traceparent()
+        async with self._conn() as conn:
+            if tp is None and single:
+                yield conn
+                return
+            async with conn.transaction():
+                if tp is not None:
+                    await conn.execute("SELECT set_config(%s, %s, true)", (TRACEPARENT_SETTING, tp))
+                yield conn
+
     # -- writes (all of them: each one transaction, captured in the outbox by triggers) -------
     async def upsert_products(self, products: Sequence[Product]) -> int:
         """Write products and SKUs in one transaction; returns how many products were given."""
@@ -112,7 +132,7 @@ class PostgresCatalog(PostgresDatabase):
         }
         tenants, skus = zip(*srows, strict=True)
         p_tenants, p_ids = zip(*prows, strict=True)
-        async with self._conn() as conn, conn.transaction():
+        async with self._tx() as conn:
             await conn.execute(UPSERT_PRODUCT, _columns(prows.values(), len(PRODUCT_COLS)))
             await conn.execute(UPSERT_SKU, _columns(srows.values(), len(SKU_COLS)))
             await conn.execute(
@@ -126,7 +146,7 @@ class PostgresCatalog(PostgresDatabase):
 
     async def delete_product(self, tenant: str, product_id: str) -> int:
         """Delete a product and its SKUs; returns the number of SKUs deleted."""
-        async with self._conn() as conn, conn.transaction():
+        async with self._tx() as conn:
             cur = await conn.execute(
                 "DELETE FROM skus WHERE tenant = %s AND product_id = %s", (tenant, product_id)
             )
@@ -137,7 +157,7 @@ class PostgresCatalog(PostgresDatabase):
         return max(n, 0)
 
     async def delete_sku(self, tenant: str, sku: str) -> bool:
-        async with self._conn() as conn:
+        async with self._tx(single=True) as conn:
             cur = await conn.execute(
                 "DELETE FROM skus WHERE tenant = %s AND sku = %s", (tenant, sku)
             )
@@ -154,7 +174,9 @@ class PostgresCatalog(PostgresDatabase):
             " RETURNING 1) SELECT EXISTS (SELECT 1 FROM u)"
             " OR EXISTS (SELECT 1 FROM skus WHERE tenant = %s AND sku = %s)"
         )
-        row = await self._fetchone(query, (*vals, tenant, sku, *vals, tenant, sku))
+        async with self._tx(single=True) as conn:
+            cur = await conn.execute(query, (*vals, tenant, sku, *vals, tenant, sku))
+            row = await cur.fetchone()
         return bool(row and row[0])
 
     async def set_price(self, tenant: str, sku: str, price: Money) -> bool:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 
 from catalog.models import Money, Offer, Product, Sku, Stock, utcnow
 from catalog.sor.schema import (
@@ -31,6 +31,9 @@ from catalog.sor.schema_rows import (
     stock_values,
 )
 from catalog.sor.sqlite.database import IDS, SqliteDatabase
+from catalog.tracing import current_traceparent
+
+T = TypeVar("T")
 
 
 def _upsert_sql(table: str, cols: tuple[str, ...], key: str, tracked: tuple[str, ...]) -> str:
@@ -62,6 +65,21 @@ OFFER_JSON = f"""json_object('sku', s.sku,
 class SqliteCatalog(SqliteDatabase):
     """Products, SKUs, price and stock on SQLite: the writes first, then the reads."""
 
+    async def _commit(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``_write``, and when a span is active its traceparent on the outbox rows the triggers
+        added: the write lock is held, so every row past the first id is this transaction's."""
+        tp = current_traceparent()  # read here: the writer thread has no trace context
+        if tp is None:
+            return await self._write(fn)
+
+        def run(conn: sqlite3.Connection) -> T:
+            first = conn.execute("SELECT COALESCE(max(id), 0) FROM outbox").fetchone()[0]
+            result = fn(conn)
+            conn.execute("UPDATE outbox SET traceparent = ? WHERE id > ?", (tp, first))
+            return result
+
+        return await self._write(run)
+
     # -- writes (all of them: each one transaction, captured in the outbox by triggers) -------
     async def upsert_products(self, products: Sequence[Product]) -> int:
         """Write products and SKUs in one transaction; returns how many products were given."""
@@ -82,7 +100,7 @@ class SqliteCatalog(SqliteDatabase):
             conn.executemany(DELETE_STALE_SKUS, keep)
             return len(products)
 
-        return await self._write(run)
+        return await self._commit(run)
 
     async def delete_product(self, tenant: str, product_id: str) -> int:
         """Delete a product and its SKUs; returns the number of SKUs deleted."""
@@ -96,14 +114,14 @@ class SqliteCatalog(SqliteDatabase):
             )
             return int(n)
 
-        return await self._write(run)
+        return await self._commit(run)
 
     async def delete_sku(self, tenant: str, sku: str) -> bool:
         def run(conn: sqlite3.Connection) -> bool:
             cur = conn.execute("DELETE FROM skus WHERE tenant = ? AND sku = ?", (tenant, sku))
             return cur.rowcount > 0
 
-        return await self._write(run)
+        return await self._commit(run)
 
     async def _set(
         self, tenant: str, sku: str, cols: tuple[str, ...], vals: tuple[Any, ...]
@@ -121,7 +139,7 @@ class SqliteCatalog(SqliteDatabase):
             q = "SELECT 1 FROM skus WHERE tenant = ? AND sku = ?"
             return conn.execute(q, (tenant, sku)).fetchone() is not None
 
-        return await self._write(run)
+        return await self._commit(run)
 
     async def set_price(self, tenant: str, sku: str, price: Money) -> bool:
         vals = (str(price_amount(price.amount)), price.currency)
