@@ -49,14 +49,22 @@ def scrub(key: str, value: Any) -> Any:
     return value
 
 
+def scrub_span(span: Any, *_: Any) -> None:
+    """Rewrite a live span's sensitive attributes in place (also the server request hook, which
+    runs once the HTTP instrumentation has set the URL and headers)."""
+    if not span.is_recording():
+        return
+    for key, value in dict(getattr(span, "attributes", None) or {}).items():
+        clean = scrub(key, value)
+        if clean is not value:
+            span.set_attribute(key, clean)
+
+
 class ScrubProcessor(SpanProcessor):
-    """Redacts sensitive attributes when a span starts (instrumentations set theirs there)."""
+    """Redacts sensitive attributes every span starts with."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        for key, value in dict(span.attributes or {}).items():
-            clean = scrub(key, value)
-            if clean is not value:
-                span.set_attribute(key, clean)
+        scrub_span(span)
 
     def on_end(self, span: ReadableSpan) -> None:
         return None
@@ -86,6 +94,7 @@ class Telemetry:
 
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.provider, excluded_urls=EXCLUDED_URLS,
+            server_request_hook=scrub_span,
             http_capture_headers_sanitize_fields=SENSITIVE_HEADERS,
             exclude_spans=["receive", "send"],  # one span per request, not one per body chunk
         )
