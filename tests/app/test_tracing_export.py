@@ -116,8 +116,8 @@ def test_the_traces_path_is_added_to_a_collector_base_url() -> None:
 
 
 def test_scrub_redacts_caller_ids_and_credentials_only() -> None:
-    assert scrub("http.request.header.x_client_id", [CLIENT_ID]) == REDACTED
-    assert scrub("http.request.header.authorization", [f"Bearer {KEY}"]) == REDACTED
+    assert scrub("http.request.header.x_client_id", [CLIENT_ID]) == (REDACTED,)
+    assert scrub("http.request.header.authorization", (f"Bearer {KEY}",)) == (REDACTED,)
     assert scrub("shopkeeper.api_key", KEY) == REDACTED
     assert scrub("url.query", f"tenant=demo&api_key={KEY}") == f"tenant=demo&api_key={REDACTED}"
     assert scrub("http.target", f"/v1/x?client_id={CLIENT_ID}&q=mouse") == (
