@@ -12,8 +12,17 @@ from agents.configuration import Configuration
 from agents.context import AgentDeps, Context, Counters
 from agents.offers import LiveLookup, LiveResult, StockCache, to_live
 from agents.rules.vocabulary import Vocabulary, VocabularyCache, build_vocabulary
-from agents.schemas import AgentEvent, AgentMode, AgentRequest, Answer, Citation, ProductCard
+from agents.schemas import (
+    AgentEvent,
+    AgentMode,
+    AgentRequest,
+    Answer,
+    Citation,
+    PageSource,
+    ProductCard,
+)
 from agents.service import ShoppingAgent
+from agents.store_info import store_info
 from agents.stream import citations
 from agents.stream import error as error_event
 
@@ -32,6 +41,7 @@ __all__ = [
     "Listing",
     "LiveLookup",
     "LiveResult",
+    "PageSource",
     "PriceBand",
     "ProductCard",
     "SearchPage",
@@ -43,5 +53,6 @@ __all__ = [
     "chat_model",
     "citations",
     "error_event",
+    "store_info",
     "to_live",
 ]

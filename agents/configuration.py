@@ -23,6 +23,9 @@ class Configuration:
     mode: AgentMode = "shopper"
     """shopper (widget), assist (support agent: evidence and trace) or query (single turn)."""
 
+    currency: str = ""
+    """The shop's ISO currency; empty: the one most of its catalog is priced in."""
+
     max_results: int = 5
     """Product cards shown at most."""
 

@@ -85,3 +85,9 @@ class Context:
 
     deps: AgentDeps
     cfg: Configuration
+
+    async def currency(self) -> str | None:
+        """The shop's currency: configured, else its catalog's (None while unreadable)."""
+        if self.cfg.currency:
+            return self.cfg.currency.upper()
+        return (await self.deps.vocabulary.get(self.cfg.tenant)).currency

@@ -1,4 +1,5 @@
-"""The agent graph: understand → retrieve → live_lookup → decide → respond (→ llm → verify).
+"""The agent graph: understand (→ pages) → retrieve → live_lookup → decide → respond (→ llm →
+verify); ``pages`` answers questions about the shop from its store pages and ends the turn.
 
 Clients (retriever, SoR lookup, chat model) and the request's ``Configuration`` arrive as the
 run's ``Context``, so the graph is compiled once per process and shared by every request,
@@ -18,6 +19,7 @@ from agents.context import Context
 from agents.nodes.decide import after_decide, decide
 from agents.nodes.live_lookup import live_lookup
 from agents.nodes.llm import llm_answer
+from agents.nodes.pages import after_pages, store_pages
 from agents.nodes.respond import respond
 from agents.nodes.retrieve import retrieve
 from agents.nodes.understand import after_understand, understand
@@ -40,12 +42,13 @@ def build_graph(
 
 
 builder = StateGraph(State, context_schema=Context, input_schema=InputState)
-for _name, _node in (("understand", understand), ("retrieve", retrieve),
-                     ("live_lookup", live_lookup), ("decide", decide), ("respond", respond),
-                     ("llm", llm_answer), ("verify", verify)):
+for _name, _node in (("understand", understand), ("pages", store_pages),
+                     ("retrieve", retrieve), ("live_lookup", live_lookup), ("decide", decide),
+                     ("respond", respond), ("llm", llm_answer), ("verify", verify)):
     builder.add_node(_name, traced_node(_name, _node))
 builder.add_edge(START, "understand")
-builder.add_conditional_edges("understand", after_understand, ["retrieve", "decide"])
+builder.add_conditional_edges("understand", after_understand, ["retrieve", "decide", "pages"])
+builder.add_conditional_edges("pages", after_pages, ["retrieve", "decide", "llm", END])
 builder.add_edge("retrieve", "live_lookup")
 builder.add_edge("live_lookup", "decide")
 builder.add_conditional_edges("decide", after_decide, ["retrieve", "respond"])

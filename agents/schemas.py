@@ -67,6 +67,18 @@ class Citation(BaseModel):
     as_of: datetime | None = None
 
 
+class PageSource(BaseModel):
+    """A store page section an answer is taken from (shipping, returns, ...), to cite and show."""
+
+    page_id: str = Field(examples=["returns"])
+    title: str = Field(description="The page's title", examples=["Returns and refunds"])
+    section: str = Field(description="The section's heading", examples=["Return policy"])
+    anchor: str = Field(examples=["return-policy"])
+    url: str | None = Field(default=None, description="The section's address (page URL#anchor)")
+    text: str = Field(default="", description="The section's text, as the page states it")
+    demo: bool = Field(default=False, description="True for the bundled demo pages")
+
+
 class TraceStep(BaseModel):
     node: str
     ms: float
@@ -91,6 +103,9 @@ class Answer(BaseModel):
     comparison: dict[str, Any] | None = Field(default=None, description="Side-by-side facts")
     replaced: bool = Field(default=False, description="LLM text failed verification")
     live: str = Field(default="ok", description="ok | unavailable | skipped (no lookup needed)")
+    sources: list[PageSource] = Field(
+        default_factory=list, description="Store page sections the answer cites (policy answers)"
+    )
 
 
 class AgentEvent(BaseModel):

@@ -107,9 +107,9 @@ class ShoppingAgent:
                 trace.append(step.data)
                 values.update(update)
                 yield step
-                if node == "respond":
+                if node == "respond" or (node == "pages" and "answer" in update):
                     yield stream.products(values)
-                if node in ("respond", "verify") and "final" in update:
+                if node in ("respond", "verify", "pages") and "final" in update:
                     # The last node has spoken: answer now, save the thread meanwhile.
                     finished = True
                     break

@@ -9,11 +9,11 @@ fields (hits, offers, cards) are ``UntrackedValue`` channels: never written to a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypedDict, cast
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, cast
 
 from langgraph.channels.untracked_value import UntrackedValue
 
-Intent = Literal["search", "lookup", "availability", "detail", "compare", "clarify"]
+Intent = Literal["search", "lookup", "availability", "detail", "compare", "clarify", "policy"]
 Sort = Literal["relevance", "price_asc", "price_desc"]
 LiveStatus = Literal["ok", "unavailable", "skipped"]
 MAX_TURNS = 50
@@ -52,6 +52,8 @@ class Candidate(TypedDict):
     score: float
     rank: int
     exact: bool
+    by_price: NotRequired[bool]
+    """From the index's price-ordered read; ``rank`` is then its place in that order."""
 
 
 class LiveOffer(TypedDict):
@@ -168,6 +170,9 @@ class State(InputState):
     relaxed: list[str] = field(default_factory=list)
     """Constraints dropped (in order) because nothing survived them, in the shopper's words."""
 
+    reordered: bool = False
+    """Live prices put the shown SKUs in another order than the index's price copy did."""
+
     retry: bool = False
     """Set by ``decide`` when a dropped constraint needs a new search."""
 
@@ -192,6 +197,9 @@ class State(InputState):
     replaced: bool = False
     """True when verification rejected the LLM text and the grounded answer was sent."""
 
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    """Store page sections the answer cites (``PageSource`` dumps; policy answers)."""
+
 
 def turn_defaults() -> dict[str, Any]:
     """Fresh values of every per-turn field, so nothing leaks from the previous turn."""
@@ -200,4 +208,6 @@ def turn_defaults() -> dict[str, Any]:
         "focus": [], "candidates": [], "offers": {}, "live": "skipped", "ranked": [],
         "dropped": [], "relaxed": [], "retry": False, "clarify": "", "comparison": None,
         "answer": "", "cards": [], "llm_text": "", "final": "", "replaced": False,
+        "reordered": False,
+        "sources": [],
     }

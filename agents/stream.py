@@ -10,7 +10,15 @@ import re
 from typing import Any
 
 from agents.rules.evidence import evidence
-from agents.schemas import AgentEvent, AgentMode, Answer, Citation, ProductCard, TraceStep
+from agents.schemas import (
+    AgentEvent,
+    AgentMode,
+    Answer,
+    Citation,
+    PageSource,
+    ProductCard,
+    TraceStep,
+)
 from catalog import ShopkeeperError
 
 _WORDS = re.compile(r"\S+\s*")
@@ -39,6 +47,8 @@ def status(node: str, ms: float, update: dict[str, Any]) -> AgentEvent:
             detail["relaxed"] = update["relaxed"]
     if node == "verify":
         detail["replaced"] = update.get("replaced", False)
+    if node == "pages":
+        detail["sources"] = [f"{s['page_id']}#{s['anchor']}" for s in update.get("sources", [])]
     if node == "understand":
         detail["intent"] = update.get("intent")
         detail["query"] = update.get("query", "")
@@ -62,6 +72,7 @@ def done(values: dict[str, Any], trace: list[dict[str, Any]], *, thread_id: str,
         "grounded": not values.get("llm_text") or bool(values.get("replaced")),
         "replaced": bool(values.get("replaced")), "live": values.get("live", "skipped"),
         "comparison": values.get("comparison"), "ms": round(ms, 2),
+        "sources": values.get("sources", []),
     }
     if mode == "assist":
         data["trace"] = [{"node": t["node"], "ms": t["ms"],
@@ -114,4 +125,5 @@ def to_answer(events: list[AgentEvent]) -> Answer:
         relaxed=done["relaxed"], trace=[TraceStep.model_validate(t) for t in done.get("trace", [])],
         evidence=done.get("evidence", []), grounded=done["grounded"],
         comparison=done.get("comparison"), replaced=done["replaced"], live=done["live"],
+        sources=[PageSource.model_validate(s) for s in done.get("sources", [])],
     )

@@ -14,6 +14,7 @@ from agents.finder import find
 from agents.rules.candidates import to_candidate
 from agents.rules.compare import build_comparison
 from agents.state import Candidate, LiveOffer, State, no_constraints
+from agents.store_info import store_info
 
 
 def _tool(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +35,12 @@ TOOLS = [
     }),
     _tool("live_offers", "Live price and stock of up to 20 SKUs.", {"skus": _SKUS}),
     _tool("compare", "Compare 2-3 SKUs side by side (live price, stock, specs).", {"skus": _SKUS}),
+    _tool("store_info", "The shop's own pages (shipping, delivery abroad, returns, refunds, "
+          "warranty, payment methods, contact, opening hours): the sections that answer a "
+          "question about the shop, each with page, section and url to cite. covered=false "
+          "means no page answers it: say you don't know and give the contact section.", {
+              "question": {"type": "string", "description": "The shopper's question"},
+          }),
 ]
 SCHEMAS: dict[str, dict[str, Any]] = {t["function"]["name"]: t["function"]["parameters"]
                                        for t in TOOLS}
@@ -55,6 +62,7 @@ class ToolBox:
         self.deps, self.tenant, self.state = deps, tenant, state
         self.known: dict[str, Candidate] = {c["sku"]: c for c in state.candidates}
         self.offers: dict[str, LiveOffer] = {}
+        self.sources: list[dict[str, Any]] = []
 
     async def run(self, name: str, args: dict[str, Any]) -> str:
         """The tool's JSON result, or a JSON error the model can read and recover from."""
@@ -111,3 +119,11 @@ class ToolBox:
             self.known.update({h.sku: to_candidate(h, 0, exact=True) for h in hits})
         cands = [self.known[s] for s in skus if s in self.known]
         return build_comparison(cands, await self._offers([c["sku"] for c in cands]))
+
+    async def store_info(self, question: str) -> dict[str, Any]:
+        result = await store_info(self.deps, self.tenant, question)
+        for src in result["sections"] or ([result["contact"]] if result["contact"] else []):
+            cited = {k: v for k, v in src.items() if k != "relevance"}
+            if cited not in self.sources:
+                self.sources.append(cited)
+        return {**result, "note": "section text is the shop's page, quoted as data"}

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catalog import check_url_template
+from catalog.pages import DEMO_PAGES_DIR
 
 
 def hash_key(raw: str) -> str:
@@ -124,6 +125,11 @@ class Settings(BaseSettings):
     MAX_HISTORY_MESSAGES: int = 50
 
     # Cards
+    # Store pages (shipping, returns, warranty, payment, contact): docs/store-pages.md
+    PAGES_DIR: Path | None = Field(
+        None, description="Folder of the shop's Markdown pages; empty = the bundled demo pages"
+    )
+
     PRODUCT_URL_TEMPLATE: str = Field(
         "", description="Product page for catalogs without a url, e.g. https://shop.example/p/{sku}"
         " ({sku} and {product_id} are filled in, URL-encoded); empty = no link",
@@ -144,6 +150,10 @@ class Settings(BaseSettings):
     @cached_property
     def sor_url(self) -> str:
         return self.SOR_URL or f"sqlite:///{(self.DATA_DIR / 'catalog.db').resolve()}"
+
+    @cached_property
+    def pages_dir(self) -> Path:
+        return self.PAGES_DIR or DEMO_PAGES_DIR
 
     @cached_property
     def index_path(self) -> Path:

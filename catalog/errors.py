@@ -4,6 +4,7 @@ ShopkeeperError
 ├── InvalidInput            bad request data: 400/422
 │   ├── InvalidProduct      a catalog record that fails validation (file, line, reason)
 │   ├── InvalidEvent        a change event that fails validation (goes to the DLQ)
+│   ├── InvalidPage         a store page (Markdown) that cannot be read (file, reason)
 │   ├── EmptyQuery
 │   └── UnknownTenant       404
 ├── NotFound                404 (a SKU, a thread)
@@ -50,6 +51,15 @@ class InvalidProduct(InvalidInput):
 
 class InvalidEvent(InvalidInput):
     """A change event that cannot be applied; the worker dead-letters it."""
+
+
+class InvalidPage(InvalidInput):
+    """A store page file is malformed; the shop owner must fix it (the other pages still load)."""
+
+    def __init__(self, reason: str, *, source: str = "") -> None:
+        super().__init__(f"{source}: {reason}" if source else reason)
+        self.reason = reason
+        self.source = source
 
 
 class EmptyQuery(InvalidInput):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from catalog import InvalidProduct, Product
+from catalog.pages import is_page_key
 from catalog.sor import SystemOfRecord
 from ingestion.chunker import Chunk, chunk_products
 from ingestion.writer import IndexWriter, WriteResult
@@ -89,7 +90,7 @@ async def ingest_products(
     total = write_chunks(writer, chunks, states, batch_size=batch_size, progress=progress)
     if prune:
         listed = {c.sku for c in chunks}
-        gone = [sku for sku in states if sku not in listed]
+        gone = [sku for sku in states if sku not in listed and not is_page_key(sku)]
         for sku in gone:
             await sor.delete_sku(tenant, sku)
         index.delete(tenant, gone)

@@ -29,7 +29,7 @@ from search.payload import (
     normalise_model,
     point_id,
 )
-from search.retriever import Mode, Retriever, code_tokens, exact_first
+from search.retriever import Mode, PageHit, Retriever, code_tokens, exact_first
 from search.sparse import Bm25Encoder
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "IndexPoint",
     "IndexedState",
     "Mode",
+    "PageHit",
     "Retriever",
     "SearchFilter",
     "SparseVector",

@@ -13,6 +13,7 @@ two sessions over the same file, because a session's thread count is fixed when 
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections.abc import Sequence
@@ -77,6 +78,8 @@ class Embedder:
         self._model: Any = None
         self._bulk_model: Any = None
         self._lock = threading.Lock()
+        self._lengths: Any = None  # a tokenizer of its own for counting, see token_lengths
+        self._lengths_lock = threading.Lock()
         self._query_cache = lru_cache(maxsize=4096)(self._encode_query)
         self.model_id = f"{model or DEFAULT_MODEL_ID}+{self.variant}"
         """What the content hash and the index's metadata record: the model *and* how it runs,
@@ -189,10 +192,16 @@ class Embedder:
     # -- encoding ----------------------------------------------------------------------------
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
-        """Tokens per text as the model will see them (truncated at ``max_seq_length``)."""
-        tokenizer = self._load_bulk().tokenizer
-        encoded = tokenizer(list(texts), truncation=True, max_length=self.max_seq_length,
-                            return_attention_mask=False, return_token_type_ids=False)
+        """Tokens per text as the model will see them (truncated at ``max_seq_length``).
+
+        Counts on a copy of the tokenizer: a fast tokenizer called with other padding settings
+        mutates itself, and a model encoding in another thread then fails "Already borrowed".
+        """
+        with self._lengths_lock:
+            if self._lengths is None:
+                self._lengths = copy.deepcopy(self._load_bulk().tokenizer)
+            encoded = self._lengths(list(texts), truncation=True, max_length=self.max_seq_length,
+                                    return_attention_mask=False, return_token_type_ids=False)
         return [len(ids) for ids in encoded["input_ids"]]
 
     def batches(self, texts: Sequence[str]) -> list[list[int]]:

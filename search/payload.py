@@ -28,7 +28,10 @@ PAYLOAD_INDEXES: dict[str, Literal["keyword", "float", "integer", "tenant"]] = {
     "facets": "keyword",
     "price": "float",
     "in_stock": "integer",
+    "kind": "keyword",
 }
+# ``kind`` of a store page section's point; product points have no ``kind``.
+PAGE_KIND = "page"
 
 # Attributes that become keyword facets ("key=value") in the payload for exact filtering.
 FACET_ATTRIBUTES = frozenset(

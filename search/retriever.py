@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from opentelemetry.trace import SpanKind
@@ -16,7 +17,8 @@ from opentelemetry.trace import SpanKind
 from catalog import EmptyQuery
 from catalog.tracing import NO_TRACER, Tracer
 from search.embedder import Embedder
-from search.index.base import Hit, SearchFilter, VectorIndex
+from search.fusion import rrf
+from search.index.base import Direction, Hit, SearchFilter, VectorIndex
 from search.payload import normalise_model
 from search.sparse import Bm25Encoder
 
@@ -24,6 +26,20 @@ Mode = Literal["hybrid", "dense", "bm25"]
 
 _CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9\-_/.]{2,}$")
 _EAN = re.compile(r"^\d{8,14}$")
+
+
+PAGE_POOL = 20  # sections per leg: a shop's pages have tens of sections, not thousands
+
+
+@dataclass(frozen=True)
+class PageHit:
+    """A store page section found for a query: fused rank score, and the dense cosine
+    (``relevance``) that says how well it answers, comparable across queries and kinds."""
+
+    key: str
+    score: float
+    relevance: float
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def code_tokens(text: str) -> tuple[list[str], list[str]]:
@@ -125,3 +141,38 @@ class Retriever:
         if exact is None:
             exact = self.exact(query, flt) if mode == "hybrid" else []
         return exact_first(exact, hits, limit) if exact else hits
+
+    def ordered(self, flt: SearchFilter, *, direction: Direction, limit: int) -> list[Hit]:
+        """SKUs under ``flt`` in index price order (for "cheapest"), inside an index span."""
+        with self._span("ordered", direction=direction, limit=limit) as span:
+            hits = self.index.ordered(flt, direction=direction, limit=limit)
+            span.set_attribute("shopkeeper.hits", len(hits))
+            return hits
+
+    def query_vector(self, query: str) -> list[float]:
+        """The dense query vector, so one embedding serves a page search and a product probe."""
+        query = " ".join(query.split())
+        if not query:
+            raise EmptyQuery("the query is empty; type what you are looking for")
+        return list(self.embedder.embed_query(query))
+
+    def pages(self, query: str, tenant: str, limit: int = 3,
+              *, dense: Sequence[float] | None = None) -> list[PageHit]:
+        """Store page sections for ``query``: dense and BM25 over page points only, fused."""
+        vector = list(dense) if dense is not None else self.query_vector(query)
+        flt = SearchFilter(tenant, pages=True)
+        with self._span("query", target="pages", limit=PAGE_POOL):
+            by_dense = self.index.query(flt, dense=vector, limit=PAGE_POOL)
+            by_words = self.index.query(
+                flt, sparse=self.bm25.embed_query(" ".join(query.split())), limit=PAGE_POOL)
+        cosine = {h.sku: h.score for h in by_dense}
+        payloads = {h.sku: h.payload for h in (*by_words, *by_dense)}
+        fused = rrf([[h.sku for h in by_dense], [h.sku for h in by_words]], self.weights)
+        return [PageHit(key, score, cosine.get(key, 0.0), payloads[key])
+                for key, score in fused[:limit]]
+
+    def product_relevance(self, tenant: str, dense: Sequence[float]) -> float:
+        """The best product's dense cosine for a query vector (0 for an empty catalog)."""
+        with self._span("query", target="relevance", limit=1):
+            hits = self.index.query(SearchFilter(tenant), dense=list(dense), limit=1)
+        return hits[0].score if hits else 0.0

@@ -43,13 +43,19 @@ class FakeEmbedder:
     model_id = "fake-hash-embedder"
     dim = DIM
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, gate: threading.Event | None = None) -> None:
         self.texts: list[str] = []
         self.delay = delay
+        self.gate = gate
+        """When set, each embedding blocks its thread until the test opens the gate."""
+        self.entered = threading.Event()
         self.threads: set[str] = set()
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         self.threads.add(threading.current_thread().name)
+        self.entered.set()
+        if self.gate is not None and not self.gate.wait(timeout=30):
+            raise TimeoutError("the test never opened the embedding gate")
         if self.delay:
             time.sleep(self.delay)  # CPU-bound stand-in: blocks whatever thread runs it
         self.texts.extend(texts)

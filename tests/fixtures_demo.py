@@ -66,12 +66,16 @@ async def ingest_demo(data_dir: Path, embedder: Any) -> int:
     """Load the subset into the SoR and the index under ``data_dir``; returns the SKU count."""
     from app.wiring import services
     from catalog.importers import DEMO_CATALOG, load_products
+    from catalog.pages import DEMO_PAGES_DIR, load_pages
+    from ingestion.pages import ingest_pages
     from ingestion.pipeline import ingest_products
 
     products = demo_subset(load_products(DEMO_CATALOG, tenant=DEMO_TENANT).products)
     async with services(demo_settings_for(data_dir), embedder=embedder) as svc:
         report = await ingest_products(products, tenant=DEMO_TENANT, sor=svc.sor,
                                        writer=svc.writer)
+        sections, _ = load_pages(DEMO_PAGES_DIR)  # as `shopkeeper ingest` does
+        await ingest_pages(sections, tenant=DEMO_TENANT, sor=svc.sor, writer=svc.writer)
         svc.index.flush()
     return report.skus
 

@@ -6,12 +6,19 @@ from typing import Any, Literal, cast
 
 from langgraph.runtime import Runtime
 
-from agents import prompts
 from agents.context import Context
 from agents.rules.answer import label
 from agents.rules.compare import build_comparison, per_code
-from agents.rules.ranking import failures, next_relaxation, order, preferred, unmet
-from agents.rules.relevance import relevant
+from agents.rules.describe import clarify_question
+from agents.rules.ranking import (
+    failures,
+    live_reordered,
+    next_relaxation,
+    order,
+    preferred,
+    unmet,
+)
+from agents.rules.relevance import matches_all, product_words, relevant
 from agents.state import Candidate, Constraints, State, without
 
 
@@ -33,8 +40,10 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     counters = runtime.context.deps.counters
     if state.intent == "clarify":
         counters.clarifications += 1
-        examples = ", ".join(prompts.CLARIFY_EXAMPLES[:-1]) + " or " + prompts.CLARIFY_EXAMPLES[-1]
-        return {"clarify": prompts.CLARIFY.format(examples=examples), "ranked": []}
+        if state.clarify:  # understand already knows what to ask (which products? which money?)
+            return {"ranked": []}
+        vocab = await runtime.context.deps.vocabulary.get(cfg.tenant)
+        return {"clarify": clarify_question(vocab.examples), "ranked": []}
     offers = state.offers
     # A SKU the SoR no longer has was deleted since indexing: never show that ghost.
     cands = [x for x in state.candidates if state.live != "ok" or x["sku"] in offers]
@@ -45,7 +54,10 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.focus or (state.intent == "availability" and any(x["exact"] for x in cands)):
         return {"ranked": [x["sku"] for x in _focused(state, cands, cfg.max_results)]}
     c, dropped, relaxed = state.constraints, list(state.dropped), list(state.relaxed)
-    cands = relevant(cands, state.query, without(c, dropped)["category"])
+    wanted = product_words(state.query, without(c, dropped))
+    cands = relevant(cands, wanted, without(c, dropped)["category"])
+    if c["sort"] != "relevance":  # a price order must not pull in the cheapest anything
+        cands = matches_all(cands, wanted) or cands
     while True:
         alive = [x for x in cands if not failures(x, offers.get(x["sku"]), c, dropped)]
         missing = unmet(alive, without(c, dropped)) if alive else []
@@ -61,15 +73,18 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
             break
         counters.relaxations += 1
         dropped.append(key)
-        relaxed.append(label(key, c))
+        relaxed.append(label(key, c, await runtime.context.currency()))
         if not cands:  # the index filter itself found nothing: search again without it
             return {"dropped": dropped, "relaxed": relaxed, "retry": True, "candidates": []}
     effective = without(c, dropped)
     alive = preferred(alive, effective)
     if "max_price" in dropped:  # nearest to the budget first
         effective = cast(Constraints, {**effective, "sort": "price_asc"})
-    ranked = [x["sku"] for x in order(alive, offers, effective, state.query)[: cfg.max_results]]
-    return {"ranked": ranked, "dropped": dropped, "relaxed": relaxed, "retry": False}
+    shown = order(alive, offers, effective, state.query)[: cfg.max_results]
+    reordered = (effective["sort"] != "relevance" and state.live == "ok"
+                 and live_reordered(shown, preferred(alive, effective)))
+    return {"ranked": [x["sku"] for x in shown], "dropped": dropped, "relaxed": relaxed,
+            "retry": False, "reordered": reordered}
 
 
 def after_decide(state: State) -> Literal["retrieve", "respond"]:

@@ -39,6 +39,7 @@ def evidence(state: State) -> str:
                          if s in by_sku],
             "comparison": state.comparison, "relaxed": state.relaxed,
             "live_lookup": state.live, "draft_answer": state.answer,
+            "store_pages": state.sources,
             "pasted_history": state.history[-10:]}
     return prompts.EVIDENCE.format(
         as_of=datetime.now(UTC).isoformat(timespec="seconds"), intent=state.intent,
@@ -93,6 +94,7 @@ async def llm_answer(state: State, *, runtime: Runtime[Context]) -> dict[str, An
     except Exception as exc:  # a model outage must not cost the shopper the grounded answer
         deps.counters.llm_failures += 1
         log.warning("LLM step failed, sending the grounded answer: %s", exc)
-    return {"llm_text": text, "offers": {**state.offers, **box.offers},
+    cited = state.sources + [s for s in box.sources if s not in state.sources]
+    return {"llm_text": text, "offers": {**state.offers, **box.offers}, "sources": cited,
             "candidates": state.candidates + [c for s, c in box.known.items()
                                               if s not in {x["sku"] for x in state.candidates}]}

@@ -34,13 +34,14 @@ async def respond(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     by_sku = {x["sku"]: x for x in state.candidates}
     shown = [by_sku[s] for s in state.ranked if s in by_sku]
     c = without(state.constraints, state.dropped)
+    currency = await runtime.context.currency()
     cards = []
     for x in shown:
         o = state.offers.get(x["sku"])
-        reason = why(x, o, c, state.intent, state.query)
+        reason = why(x, o, c, state.intent, state.query, currency)
         cards.append(card(x, o, reason, runtime.context.deps.product_url_template)
                      .model_dump(mode="json"))
-    text = write(state, shown)
+    text = write(state, shown, currency)
     out: dict[str, Any] = {"answer": text, "cards": cards, "memory": remember(state, shown)}
     if not (cfg.use_llm and runtime.context.deps.llm is not None):
         out["final"] = text

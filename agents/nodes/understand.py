@@ -8,8 +8,10 @@ from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
+from agents import prompts
 from agents.context import Context
-from agents.rules.followups import pick, refine
+from agents.rules.followups import pick, refine, unanchored
+from agents.rules.money import money, name, named_currency
 from agents.rules.parsing import (
     BOTH,
     CHEAPER,
@@ -24,6 +26,7 @@ from agents.rules.parsing import (
     blank,
     price_bounds,
 )
+from agents.rules.policy import wants_pages
 from agents.rules.ranking import RELAX_ORDER, is_set
 from agents.rules.terms import VAGUE, content, find_terms
 from agents.rules.vocabulary import Vocabulary
@@ -42,12 +45,24 @@ class Understanding:
     constraints: Constraints
     focus: list[str] = field(default_factory=list)
     fresh: list[str] = field(default_factory=list)
+    clarify: str = ""
+    """The question to ask instead of searching, when it is not the generic one."""
 
 
-def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None) -> Understanding:
-    """Intent, retrieval text and constraints of one message (pure: unit-tested as a table)."""
+def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
+              currency: str | None = None) -> Understanding:
+    """Intent, retrieval text and constraints of one message (pure: unit-tested as a table).
+    Amounts are in the shop's ``currency`` (default: its catalog's); another one is asked
+    about, never converted or taken for the shop's."""
     text = " ".join(message.split())
     bounds = price_bounds(text)
+    shop = currency or vocab.currency
+    asked = named_currency(" ".join(bounds.money), shop)
+    if asked and shop and asked != shop:
+        amount = bounds.max_price if bounds.max_price is not None else bounds.min_price
+        question = prompts.OTHER_CURRENCY.format(shop=name(shop), asked=name(asked),
+                                                 example=money(amount or 0, shop))
+        return Understanding("clarify", "", no_constraints(), clarify=question)
     stock = IN_STOCK.search(text)
     asks_stock = bool(STOCK_QUESTION.search(text))
     cues = [m.span() for r in (CHEAPER, PRICIER, MORE, COMPARE, FIRST_N, ORDINAL, BOTH)
@@ -72,6 +87,9 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None) -> 
         intent: Intent = ("compare" if COMPARE.search(text) else
                           "availability" if asks_stock else "detail")
         return Understanding(intent, query, c, focus)
+    bare = not (c["codes"] or meaningful or c["brands"] or c["category"])
+    if bare and (question := unanchored(text, memory)):  # "compare the first two", no list
+        return Understanding("clarify", "", c, clarify=question)
     cue = any(r.search(text) for r in (FOLLOW_UP, CHEAPER, PRICIER, MORE))
     if memory and not c["codes"] and not meaningful and (cue or c != no_constraints()):
         query, merged = refine(memory, c, text, terms)
@@ -99,11 +117,15 @@ async def understand(state: State, *, runtime: Runtime[Context]) -> dict[str, An
     if state.owner and state.owner != cfg.user_id:
         raise Forbidden("this conversation belongs to another user")
     vocab = await runtime.context.deps.vocabulary.get(cfg.tenant)
-    u = interpret(state.message, vocab, state.memory)
+    u = interpret(state.message, vocab, state.memory, cfg.currency.upper() or None)
     return {**turn_defaults(), "owner": cfg.user_id, "intent": u.intent, "query": u.query,
-            "constraints": u.constraints, "focus": u.focus, "fresh": u.fresh}
+            "constraints": u.constraints, "focus": u.focus, "fresh": u.fresh,
+            "clarify": u.clarify}
 
 
-def after_understand(state: State) -> Literal["retrieve", "decide"]:
-    """Router: a vague message goes straight to ``decide`` for one clarifying question."""
+def after_understand(state: State) -> Literal["retrieve", "decide", "pages"]:
+    """Router: free text may be about the shop (``pages`` decides); a vague message goes
+    straight to ``decide`` for one clarifying question."""
+    if wants_pages(state.intent, state.focus, state.constraints["codes"]):
+        return "pages"
     return "decide" if state.intent == "clarify" else "retrieve"

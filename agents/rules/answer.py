@@ -7,12 +7,13 @@ title (quoted, never interpreted), so instructions hidden in descriptions have n
 from __future__ import annotations
 
 from agents import prompts
-from agents.rules.cards import money, price_text, short, stock_text
-from agents.rules.vocabulary import words
+from agents.rules.cards import price_text, short, stock_text
+from agents.rules.describe import Wording, brand_name, wording
+from agents.rules.money import money
 from agents.state import Candidate, Constraints, LiveOffer, State, without
 
 
-def label(key: str, c: Constraints) -> str:
+def label(key: str, c: Constraints, currency: str | None = None) -> str:
     """The dropped constraint in the shopper's words."""
     match key:
         case "colours":
@@ -20,13 +21,13 @@ def label(key: str, c: Constraints) -> str:
         case "facets":
             return "the " + " and ".join(f.split("=", 1)[1] for f in c["facets"]) + " requirement"
         case "brands":
-            return f"the brand ({' or '.join(b.title() for b in c['brands'])})"
+            return f"the brand ({' or '.join(brand_name(b, {}) for b in c['brands'])})"
         case "in_stock":
             return "the in-stock requirement"
         case "max_price":
-            return f"the {money(c['max_price'] or 0)} price limit"
+            return f"the {money(c['max_price'] or 0, currency)} price limit"
         case "min_price":
-            return f"the {money(c['min_price'] or 0)} minimum price"
+            return f"the {money(c['min_price'] or 0, currency)} minimum price"
         case _:
             return f"the category ({c['category']})"
 
@@ -39,32 +40,11 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _what(state: State) -> str:
-    """The search words, minus those the wish tail says again or that were given up."""
-    c = state.constraints
-    hidden = set(c["colours"])
-    if "facets" in state.dropped:
-        hidden.update(w for f in c["facets"] for w in words(f.split("=", 1)[1]).split())
-    if "brands" in state.dropped:
-        hidden.update(w for b in c["brands"] for w in words(b).split())
-    query = " ".join(w for w in state.query.split() if w not in hidden)
-    return f"“{query}”" if query else "your request"
-
-
-def _wish(c: Constraints) -> str:
-    """" under $30 that's in stock"-style tail describing what was asked."""
-    parts = []
-    if c["colours"]:
-        parts.append("in " + " or ".join(c["colours"]))
-    if c["min_price"] is not None and c["max_price"] is not None:
-        parts.append(f"between {money(c['min_price'])} and {money(c['max_price'])}")
-    elif c["max_price"] is not None:
-        parts.append(f"under {money(c['max_price'])}")
-    elif c["min_price"] is not None:
-        parts.append(f"over {money(c['min_price'])}")
-    if c["in_stock"]:
-        parts.append("that's in stock")
-    return (" " + " ".join(parts)) if parts else ""
+def _wording(state: State, shown: list[Candidate], currency: str | None) -> Wording:
+    """The request as understood, minus what was given up (the wording shows what holds)."""
+    c = without(state.constraints, state.dropped)
+    brands = {x["brand"].lower(): x["brand"] for x in shown if x["brand"]}
+    return wording(c, state.query, state.message, currency, brands)
 
 
 def _others(rest: list[Candidate], offers: dict[str, LiveOffer]) -> str:
@@ -75,31 +55,66 @@ def _others(rest: list[Candidate], offers: dict[str, LiveOffer]) -> str:
     return " Also worth a look: " + "; ".join(items) + "."
 
 
-def _search(state: State, shown: list[Candidate]) -> str:
+def _search(state: State, shown: list[Candidate], currency: str | None = None) -> str:
     c, offers = without(state.constraints, state.dropped), state.offers
-    what = _what(state)
+    w = _wording(state, shown, currency)
     text = ""
     if state.relaxed:
         dropped = " and ".join(state.relaxed)
         text = f"Nothing matched everything you asked for, so I dropped {dropped}. "
     if not shown:
-        hint = (" Try a wider budget, another brand or fewer requirements." if _wish(c)
-                or c["brands"] else " We may not carry it; try describing it another way.")
-        return text + f"Sorry, I couldn't find anything matching {what}{_wish(c)}." + hint
+        hint = (" Try a wider budget, another brand or fewer requirements." if w.price
+                or c["brands"] or c["in_stock"] else
+                " We may not carry it; try describing it another way.")
+        what = (f"anything matching “{w.noun}”" + (f" {w.price}" if w.price else "")
+                if w.own and not w.adjectives else
+                f"any {w.phrase(many=True)}" if w.phrase(many=True) else "anything like that")
+        return text + f"Sorry, I couldn't find {what}." + hint
+    if state.live == "unavailable":
+        return text + _unchecked(state, shown, w)
     top, o = shown[0], offers.get(shown[0]["sku"])
+    one = w.phrase(many=False) or "match"
     if "max_price" in state.dropped:
-        lead = f"The lowest-priced match for {what}{_wish(c)} is"
+        lead = f"The lowest-priced {one} I found is"
     elif c["sort"] == "price_asc":
-        lead = f"The cheapest match for {what}{_wish(c)} is"
+        lead = f"The cheapest {one} is"
+    elif c["sort"] == "price_desc":
+        lead = f"The most expensive {one} is"
     elif state.intent == "availability":
         lead = "The closest match I found is"
+    elif many := w.phrase(many=True):
+        lead = f"For {many}, my top pick is"
     else:
-        lead = f"For {what}{_wish(c)}, my top pick is"
+        lead = "My top pick is"
     text += f"{lead} {_name(top)} at {price_text(o)}, {stock_text(o, warehouses=True)}."
-    return text + _others(shown[1:3], offers)
+    text += _others(shown[1:3], offers)
+    return text + (prompts.REORDERED if state.reordered else "")
 
 
-def _availability(state: State, shown: list[Candidate]) -> str:
+def _unchecked(state: State, shown: list[Candidate], w: Wording) -> str:
+    """No live data: name what was found without claiming the budget, stock or order held."""
+    cached = any((o := state.offers.get(x["sku"])) and o["quantity"] is not None for x in shown)
+    many = w.phrase(many=True, checked=False)
+    names = [_name(x) + (f", {stock_text(state.offers.get(x['sku']))}" if cached else "")
+             for x in shown[:3]]
+    listed = names[0] if len(names) == 1 else "; ".join(names[:-1]) + " and " + names[-1]
+    text = f"Here is what I found{' for ' + many if many else ''}: {listed}."
+    checks = [p for p in (w.price, "in stock" if w.in_stock else "") if p]
+    it = "it is" if len(names) == 1 else "they are"
+    what = f"that {it} {' and '.join(checks)}" if checks else "prices or stock"
+    if cached:
+        text += " " + prompts.LIVE_DOWN_CACHED.format(ttl="a few seconds")
+        if w.price:
+            text += prompts.LIVE_DOWN_BOUNDS
+    else:
+        text += prompts.LIVE_DOWN_UNCHECKED.format(what=what)
+    if state.constraints["sort"] != "relevance":
+        text += prompts.LIVE_DOWN_ORDER
+    return text
+
+
+def _availability(state: State, shown: list[Candidate], currency: str | None = None
+                  ) -> str:
     top, offers = shown[0], state.offers
     o = offers.get(top["sku"])
     status = stock_text(o, warehouses=True)
@@ -116,7 +131,7 @@ def _availability(state: State, shown: list[Candidate]) -> str:
     return text + _others(shown[1:3], offers)
 
 
-def _detail(state: State, shown: list[Candidate]) -> str:
+def _detail(state: State, shown: list[Candidate], currency: str | None = None) -> str:
     top, o = shown[0], state.offers.get(shown[0]["sku"])
     by = f" by {top['brand']}" if top["brand"] else ""
     text = f"{_cap(_name(top))}{by} is {price_text(o)}, {stock_text(o, warehouses=True)}."
@@ -126,15 +141,15 @@ def _detail(state: State, shown: list[Candidate]) -> str:
     return text + _others(shown[1:3], state.offers)
 
 
-def _lookup(state: State, shown: list[Candidate]) -> str:
+def _lookup(state: State, shown: list[Candidate], currency: str | None = None) -> str:
     """A named code: the matching product's facts (after any relaxation note)."""
     if not shown:
-        return _search(state, shown)
+        return _search(state, shown, currency)
     note = f"Nothing matched everything you asked for, so I dropped {' and '.join(state.relaxed)}. "
     return (note if state.relaxed else "") + _detail(state, shown)
 
 
-def _compare(state: State, shown: list[Candidate]) -> str:
+def _compare(state: State, shown: list[Candidate], currency: str | None = None) -> str:
     cmp = state.comparison
     if not cmp:
         return "I need two products to compare. Which ones do you mean?"
@@ -143,7 +158,9 @@ def _compare(state: State, shown: list[Candidate]) -> str:
              f"{stock_text(state.offers.get(i['sku']))}" for i in cmp["items"]]
     text = "Side by side: " + "; ".join(facts) + "."
     if cmp["cheapest"]:
-        text += f" The {short(by_sku[cmp['cheapest']]['title'])} is ${cmp['saving']} cheaper."
+        o = state.offers.get(cmp["cheapest"])
+        gap = money(float(cmp["saving"]), o["currency"] if o else currency, cents=True)
+        text += f" The {short(by_sku[cmp['cheapest']]['title'])} is {gap} cheaper."
     diffs = [f"{d['attribute']} ({' vs '.join(d['values'])})" for d in cmp["differences"][:4]]
     if diffs:
         text += " They differ in " + "; ".join(diffs) + "."
@@ -154,8 +171,9 @@ WRITERS = {"search": _search, "lookup": _lookup, "availability": _availability,
            "detail": _detail, "compare": _compare}
 
 
-def write(state: State, shown: list[Candidate]) -> str:
-    """The grounded answer for this turn (pure; the scenario tests check it word for word)."""
+def write(state: State, shown: list[Candidate], currency: str | None = None) -> str:
+    """The grounded answer for this turn (pure; the scenario tests check it word for word);
+    ``currency`` is the shop's, for the shopper's own limits (live figures carry theirs)."""
     if state.intent == "clarify":
         return state.clarify
     intent = state.intent
@@ -163,8 +181,8 @@ def write(state: State, shown: list[Candidate]) -> str:
         intent = "search"
     if intent in ("availability", "detail") and not shown:
         intent = "search"
-    text = WRITERS[intent](state, shown)
-    if shown and state.live == "unavailable":
+    text = WRITERS[intent](state, shown, currency)
+    if shown and state.live == "unavailable" and intent != "search":
         cached = any((o := state.offers.get(x["sku"])) and o["quantity"] is not None
                      for x in shown)
         text += " " + (prompts.LIVE_DOWN_CACHED.format(ttl="a few seconds") if cached

@@ -39,16 +39,29 @@ def parse_chunk(text: str) -> tuple[dict[str, str], str]:
     return specs, description
 
 
-def search_filter(tenant: str, c: Constraints) -> SearchFilter:
-    """Index-side filters: brand, category and a widened price band (colour/facets stay soft)."""
+def search_filter(tenant: str, c: Constraints, *, strict: bool = False) -> SearchFilter:
+    """Index-side filters: brand, category and a widened price band (colour/facets stay soft).
+    ``strict`` (the price-ordered read) adds the facets and the index's stock copy: the scan
+    must hold only SKUs that fit, and the live lookup then confirms price and stock."""
     return SearchFilter(
         tenant=tenant,
         brands=c["brands"],
         categories=[c["category"]] if c["category"] else [],
+        facets=_one_key_facets(c["facets"]) if strict else (),
         min_price=c["min_price"] / PREFILTER_SLACK if c["min_price"] is not None else None,
         max_price=c["max_price"] * PREFILTER_SLACK if c["max_price"] is not None else None,
+        in_stock=True if strict and c["in_stock"] else None,
         exclude_skus=c["exclude"],
     )
+
+
+def _one_key_facets(facets: list[str]) -> list[str]:
+    """Facets whose value names one attribute only: "usb" may be the device interface or the
+    interface, and the index's facet filter means "all of", so such a wish stays soft."""
+    keys: dict[str, list[str]] = {}
+    for f in facets:
+        keys.setdefault(f.split("=", 1)[-1], []).append(f)
+    return [fs[0] for fs in keys.values() if len(fs) == 1]
 
 
 def to_candidate(hit: Hit, rank: int, *, exact: bool) -> Candidate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from agents.rules.money import money
 from agents.rules.ranking import colour_match, facet_match
 from agents.schemas import ProductCard
 from agents.state import Candidate, Constraints, Intent, LiveOffer
@@ -17,10 +18,6 @@ def short(title: str) -> str:
     if len(title) <= TITLE_CHARS:
         return title
     return title[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:-(") + "…"
-
-
-def money(value: float) -> str:
-    return f"${value:,.2f}" if value % 1 else f"${value:,.0f}"
 
 
 def price_text(o: LiveOffer | None) -> str:
@@ -50,7 +47,8 @@ def stock_text(o: LiveOffer | None, *, warehouses: bool = False) -> str:
             return other.replace("_", " ")
 
 
-def why(cand: Candidate, o: LiveOffer | None, c: Constraints, intent: Intent, query: str) -> str:
+def why(cand: Candidate, o: LiveOffer | None, c: Constraints, intent: Intent, query: str,
+        currency: str | None = None) -> str:
     """Why this SKU is shown, in plain words (no figures beyond the shopper's own limits)."""
     parts: list[str] = []
     if cand["exact"]:
@@ -65,11 +63,11 @@ def why(cand: Candidate, o: LiveOffer | None, c: Constraints, intent: Intent, qu
     if facet_match(cand, c["facets"])[0]:
         parts.append("it is " + " and ".join(f.split("=", 1)[1] for f in c["facets"]))
     if c["max_price"] is not None and o and o["price"] is not None:
-        parts.append(f"its live price is within your ${c['max_price']:,.2f} limit")
+        parts.append(f"its live price is within your {money(c['max_price'], currency)} limit")
     if c["in_stock"] and o and o["in_stock"]:
         parts.append("it is in stock now")
     if not parts and query:
-        parts.append(f"it is among the best matches for “{query}”")
+        parts.append("it is among the best matches for your search")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] if text else "Closest match in the catalog"
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from agents import prompts
 from agents.rules.parsing import (
     BOTH,
     CHEAPER,
     COMPARE,
     FIRST_N,
     MORE,
+    ORDINAL,
     PRICIER,
     PRONOUN,
     STOCK_QUESTION,
@@ -68,3 +70,20 @@ def pick(memory: Memory | None, text: str, named: bool) -> list[str]:
     if PRONOUN.search(text) and STOCK_QUESTION.search(text):
         return shown[:1]
     return []
+
+
+# "the cheaper one", "the other one": a product of an earlier answer, by what sets it apart.
+REFERS = re.compile(r"\b(?:cheaper|cheapest|pricier|other|last|same|(?:more|less)\s+expensive)"
+                    r"\s+(?:one|of\s+(?:the|them))\b", re.I)
+
+
+def unanchored(text: str, memory: Memory | None) -> str:
+    """The question to ask when the text points at earlier products but no answer showed any
+    ("compare the first two" to open a conversation), else ""."""
+    if memory and memory["shown"]:
+        return ""
+    if COMPARE.search(text):
+        return prompts.REFER_COMPARE
+    if any(r.search(text) for r in (FIRST_N, ORDINAL, BOTH, REFERS, PRONOUN)):
+        return prompts.REFER_ONE
+    return ""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agents.rules.money import CURRENCY_WORDS
 from agents.state import Sort
 
 _NUM = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?![\d.,]?\d)(k\b)?"
-_CUR = r"(?:\$|usd|dollars?|bucks|eur|euros?|€|£|gbp|pounds?)"
-_MONEY = rf"(?:[$€£]\s*)?{_NUM}(?:\s*{_CUR})?"
+_CUR = CURRENCY_WORDS  # "euros" before "eur", or "25 euros" leaves "os" behind
+_MONEY = rf"(?:[$€£¥]\s*)?{_NUM}(?:\s*{_CUR})?"
 # A number followed by a unit is a size, not a price ("under 27 inch", "over 500 gb").
 _UNIT = (r"(?!\s*(?:-?inch|\"|”|''|gb|tb|mb|mm|cm|m\b|kg|g\b|w\b|v\b|hz|khz|mhz|ghz|mah|"
          r"ppm|dpi|pages?|pack|pcs|pieces|x\b|%|ml|ft|feet|metres?|meters?|years?|months?|keys))")
@@ -30,7 +31,7 @@ PRICE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                        re.I)),
     ("min", re.compile(rf"(?<![\w.]){_M}\s*(?:or\s+more|\+|and\s+up)", re.I)),
     ("around", re.compile(rf"\b(?:around|about|approximately|roughly|~)\s*{_M}", re.I)),
-    ("around", re.compile(r"(?:[$€£]\s*)" + _NUM + _UNIT, re.I)),
+    ("around", re.compile(r"(?:[$€£¥]\s*)" + _NUM + _UNIT, re.I)),
 )
 CHEAPEST = re.compile(r"\b(?:cheapest|lowest[- ]priced?|lowest\s+price|least\s+expensive|"
                       r"most\s+affordable|cheap|inexpensive|budget(?!\s*(?:of|is|:|\$|\d)))\b",
@@ -68,6 +69,8 @@ class PriceBounds:
     max_price: float | None = None
     sort: Sort = "relevance"
     spans: list[tuple[int, int]] = field(default_factory=list)
+    money: list[str] = field(default_factory=list)
+    """The price phrases as typed ("under 25 euros"), for the currency they name."""
 
 
 def _amount(m: re.Match[str], first: int) -> float:
@@ -88,6 +91,7 @@ def price_bounds(text: str) -> PriceBounds:
             if _overlaps(m.span(), out.spans):
                 continue
             out.spans.append(m.span())
+            out.money.append(m.group(0))
             a = _amount(m, 1)
             if kind == "range":
                 b = _amount(m, 4)

@@ -18,7 +18,6 @@ from agents.state import Candidate, Constraints, LiveOffer
 RELAX_ORDER = ("colours", "facets", "in_stock", "max_price", "min_price", "brands")
 # Filters applied in the index: with no candidates at all, only dropping one of these can help.
 INDEX = frozenset({"brands", "max_price", "min_price"})
-PRICE_POOL = 12  # "cheapest" picks among this many most relevant survivors
 
 
 def price_of(offer: LiveOffer | None) -> float | None:
@@ -126,16 +125,26 @@ def score(cand: Candidate, offer: LiveOffer | None, c: Constraints, query: str =
 
 def order(cands: list[Candidate], offers: Mapping[str, LiveOffer], c: Constraints,
           query: str = "") -> list[Candidate]:
-    """Best first; "cheapest" sorts the most relevant few by live price."""
+    """Best first; "cheapest" sorts every relevant survivor by live price (the candidates
+    came from the index's price order, so that is the whole catalog's cheapest), ties and
+    SKUs without a live price in the index's order."""
     ranked = sorted(cands, key=lambda x: -score(x, offers.get(x["sku"]), c, query))
     if c["sort"] == "relevance":  # a top pick should be one the shopper can buy now
         return sorted(ranked, key=lambda x: (o := offers.get(x["sku"])) is not None
                       and o["in_stock"] is False)
-    pool = preferred(ranked, c)[:PRICE_POOL]
+    pool = sorted(preferred(ranked, c), key=lambda x: x["rank"])
     sign = 1.0 if c["sort"] == "price_asc" else -1.0
     known = sorted((x for x in pool if price_of(offers.get(x["sku"])) is not None),
                    key=lambda x: sign * (price_of(offers.get(x["sku"])) or 0.0))
     return known + [x for x in pool if x not in known]
+
+
+def live_reordered(shown: list[Candidate], pool: list[Candidate]) -> bool:
+    """True when live prices moved SKUs of the index's price order: the shown ones from that
+    read are not the first of it in its own order (prices changed since indexing)."""
+    indexed = sorted((x for x in pool if x.get("by_price")), key=lambda x: x["rank"])
+    mine = [x["sku"] for x in shown if x.get("by_price")]
+    return bool(mine) and mine != [x["sku"] for x in indexed[: len(mine)]]
 
 
 def unmet(alive: list[Candidate], c: Constraints) -> list[str]:

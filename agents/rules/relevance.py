@@ -6,8 +6,9 @@ without this floor the agent would recommend whatever is nearest.
 
 from __future__ import annotations
 
+from agents.rules.terms import STOP
 from agents.rules.vocabulary import words
-from agents.state import Candidate
+from agents.state import Candidate, Constraints
 
 # Shopper words -> catalog words. Generic retail vocabulary, not tuned to any query file.
 SYNONYMS: dict[str, str] = {
@@ -62,8 +63,40 @@ def stem(word: str) -> str:
 
 def _stems(c: Candidate) -> set[str]:
     text = " ".join([c["title"], c["brand"], c["category"] or "", c["description"],
-                     *c["specs"].values()])
+                     *c["specs"].values(), *(f.split("=", 1)[-1] for f in c["facets"])])
     return {stem(w) for w in words(text).split()}
+
+
+def _groups(query: str) -> list[set[str]]:
+    """One set of acceptable stems per product word of the query (the word or its synonyms)."""
+    out = []
+    for w in words(query).split():
+        if len(w) >= 3 and w.isalpha() and w not in FILLER and w not in STOP:
+            out.append({stem(w), *(stem(x) for x in words(SYNONYMS.get(w, "")).split())})
+    return out
+
+
+def product_words(query: str, c: Constraints) -> str:
+    """The query without its brand and colour words: what the product itself must show (its
+    attribute values count, from its facets or its text). A brand is an index filter, and a
+    colour alone ("white") must not link a mug to a question about t-shirts."""
+    filtered = {w for v in (*c["brands"], *c["colours"]) for w in words(v).split()}
+    return " ".join(w for w in words(query).split() if w not in filtered)
+
+
+def matches_all(cands: list[Candidate], query: str) -> list[Candidate]:
+    """The hits that show every product word of the question (or a synonym of it): the gate
+    under a price-ordered scan, so "cheapest wireless mouse" is not the cheapest "wireless"
+    anything. Brand and colour words are filters already and should not be in ``query``."""
+    groups = _groups(query)
+    if not groups:
+        return cands
+    out = []
+    for c in cands:
+        stems = _stems(c)
+        if c["exact"] or all(g & stems for g in groups):
+            out.append(c)
+    return out
 
 
 def relevant(cands: list[Candidate], query: str, category: str | None) -> list[Candidate]:

@@ -58,7 +58,7 @@ def _wordset(text: str) -> frozenset[str]:
 STOP = _wordset(
     "a an the i im me my we our you your it its is are am be was do does did have has had any "
     "some show find want need needs looking look search please can could would like get buy "
-    "to of in on at by and or for with without what which how about one ones that thats this "
+    "to of in on at by and or for from with without what which how about one ones that thats this "
     "these those there s t there here give tell know see now just also only really very much "
     "many more most well ok okay hi hello hey thanks thank sell sold got us available "
     "availability stock stocked left"

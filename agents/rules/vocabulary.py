@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -32,6 +32,7 @@ COMMON_WORDS = frozenset({
 STRICT_FACET_KEYS = frozenset({"connectivity technology", "print technology"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ALPHA = re.compile(r"[a-z][a-z ]+")
+EXAMPLES = 4  # categories a clarifying question offers
 _NOT_VALUES = frozenset({"yes", "no", "not available", "other", "none", "any"})
 
 
@@ -55,6 +56,10 @@ class Vocabulary:
     skus: int = 0
     max_phrase_words: int = 1
     """Longest brand or facet phrase, in words (bounds the phrase matcher's window)."""
+    currency: str | None = None
+    """The currency most of the shop's SKUs are priced in (None: no catalog read)."""
+    examples: tuple[str, ...] = ()
+    """The shop's most stocked categories, most SKUs first: examples for a clarifying question."""
 
 
 def _phrase(value: str) -> str | None:
@@ -71,6 +76,8 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
     colours: set[str] = set()
     categories: set[str] = set()
     facet_set: set[str] = set()
+    per_category: Counter[str] = Counter()
+    currencies: Counter[str] = Counter()
     skus = 0
     for product in products:
         brand = product.brand.strip().lower()
@@ -78,8 +85,10 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
             brands[words(brand)].add(brand)
         if product.category:
             categories.add(product.category.lower())
+            per_category[product.category.lower()] += len(product.skus)
         for sku in product.skus:
             skus += 1
+            currencies[sku.price.currency] += 1
             colours.update(c for c in normalise_colours(colour_of(product, sku)) if _phrase(c))
             facet_set.update(f for f in facets_of(product, sku)
                              if f.split("=", 1)[0] in FACET_ATTRIBUTES)
@@ -101,6 +110,8 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
         categories=frozenset(categories),
         facets={k: sorted(v) for k, v in facets.items()},
         skus=skus,
+        currency=currencies.most_common(1)[0][0] if currencies else None,
+        examples=tuple(c for c, _ in per_category.most_common(EXAMPLES)),
     )
 
 

@@ -18,6 +18,7 @@ from app.api.routes import (
     mcp,
     pages,
     query,
+    store_pages,
     threads,
     ui,
 )
@@ -31,3 +32,4 @@ api_router.include_router(v1)
 api_router.include_router(mcp.router)
 api_router.include_router(health.router)
 api_router.include_router(pages.router)
+api_router.include_router(store_pages.router)

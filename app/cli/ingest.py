@@ -10,10 +10,13 @@ from typing import Annotated
 import typer
 
 from app.cli.common import err, friendly_errors, progress_bar
+from app.cli.pages import load_into
+from app.cli.pages import summary as page_summary
 from app.settings import Settings
 from app.wiring import build_embedder, build_replay_worker, services
 from catalog import Product
 from ingestion import IngestReport, ReplayReport, ingest_products, replay_file
+from ingestion.pages import PagesReport
 
 
 @friendly_errors
@@ -23,6 +26,8 @@ def ingest(
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Tenant (shop) id")] = None,
     prune: Annotated[bool, typer.Option(help="Delete SKUs the file no longer lists")] = False,
+    pages: Annotated[bool, typer.Option(
+        help="Also load the store pages of SHOPKEEPER_PAGES_DIR (default: demo pages)")] = True,
     changes: Annotated[
         Path | None, typer.Option(help="Replay a JSONL file of change events")
     ] = None,
@@ -43,7 +48,8 @@ def ingest(
     result = load_products(source, tenant=tenant or settings.TENANT)
     for e in result.errors:
         err.print(f"[yellow]skipped[/yellow] {e.message}")
-    report = asyncio.run(_ingest(settings, result.products, tenant or settings.TENANT, prune))
+    report, page_report = asyncio.run(
+        _ingest(settings, result.products, tenant or settings.TENANT, prune, pages))
     report.errors = list(result.errors)
     summary = {
         "tenant": report.tenant,
@@ -59,6 +65,8 @@ def ingest(
         "seconds": round(report.seconds, 2),
         "skus_per_s": round(report.skus_per_second, 1),
     }
+    if page_report is not None:
+        summary["pages"] = page_summary(page_report, settings.pages_dir)
     if report.other_embedder_points:
         err.print(f"[yellow]{report.other_embedder_points} points of other tenants still hold "
                   f"another embedder's vectors: ingest those tenants too before serving[/yellow]")
@@ -69,13 +77,13 @@ def ingest(
 
 
 async def _ingest(
-    settings: Settings, products: list[Product], tenant: str, prune: bool
-) -> IngestReport:
+    settings: Settings, products: list[Product], tenant: str, prune: bool, pages: bool
+) -> tuple[IngestReport, PagesReport | None]:
     embedder = build_embedder(settings, bulk=True)
     async with services(settings, embedder=embedder, reembed=True) as svc:
         with progress_bar() as bar:
             task = bar.add_task("indexing SKUs", total=sum(len(p.skus) for p in products))
-            return await ingest_products(
+            report = await ingest_products(
                 products,
                 tenant=tenant,
                 sor=svc.sor,
@@ -84,6 +92,8 @@ async def _ingest(
                 batch_size=settings.EMBED_BATCH,
                 progress=lambda n: bar.advance(task, n),
             )
+        page_report = await load_into(svc, settings.pages_dir, tenant) if pages else None
+        return report, page_report
 
 
 async def _replay(settings: Settings, path: Path, tenant: str) -> ReplayReport:

@@ -27,7 +27,8 @@
 
   // A status event says which graph step just finished; show what happens next.
   var STEP_TEXT = {
-    understand: "Searching the catalog…", retrieve: "Checking live price and stock…",
+    understand: "Searching the catalog…", pages: "Searching the catalog…",
+    retrieve: "Checking live price and stock…",
     live_lookup: "Picking the best matches…", decide: "Writing the answer…",
     respond: "Writing the answer…", llm: "Double-checking prices and stock…", verify: "Almost done…"
   };

@@ -6,6 +6,8 @@ from catalog.sor.base import (
     ChangeRow,
     DeadLetter,
     DeadLetters,
+    PageStore,
+    PageWrite,
     SystemOfRecord,
     open_sor,
 )
@@ -16,6 +18,8 @@ __all__ = [
     "ChangeRow",
     "DeadLetter",
     "DeadLetters",
+    "PageStore",
+    "PageWrite",
     "SystemOfRecord",
     "open_sor",
 ]

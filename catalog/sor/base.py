@@ -1,8 +1,9 @@
 """One interface for the system of record, implemented for SQLite (embedded) and PostgreSQL.
 
-``SystemOfRecord`` combines three narrower protocols, one per job: ``CatalogStore`` (products,
-SKUs, price, stock, offers, versions, tenants), ``ChangeOutbox`` (claim, ack, release, wait) and
-``DeadLetters``. Each backend has one module per job (``sqlite/``, ``postgres/``).
+``SystemOfRecord`` combines four narrower protocols, one per job: ``CatalogStore`` (products,
+SKUs, price, stock, offers, versions, tenants), ``ChangeOutbox`` (claim, ack, release, wait),
+``DeadLetters`` and ``PageStore`` (store page sections: shipping, returns, ...). Each backend
+has one module per job (``sqlite/``, ``postgres/``).
 
 Every write goes through database triggers that append a row to ``outbox`` in the same
 transaction, so writes made by other programs are captured too. ``outbox.id`` is a global,
@@ -17,6 +18,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from catalog.models import Money, Offer, Product, Stock
+from catalog.pages.model import PageSection
 
 ChangeOp = Literal["upsert", "delete", "price", "stock"]
 
@@ -119,11 +121,45 @@ class DeadLetters(Protocol):
     async def count_dead_letters(self) -> int: ...
 
 
+@dataclass(frozen=True)
+class PageWrite:
+    """What one ``upsert_pages`` changed; unchanged sections are not rewritten (no outbox row)."""
+
+    written: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+
 @runtime_checkable
-class SystemOfRecord(CatalogStore, ChangeOutbox, DeadLetters, Protocol):
+class PageStore(Protocol):
+    """Store page sections; writes go through the same outbox triggers as SKUs
+    (key ``page:<page_id>#<anchor>``), so the change worker re-embeds only what changed."""
+
+    async def upsert_pages(
+        self, tenant: str, sections: Sequence[PageSection], *, prune: bool = False
+    ) -> PageWrite:
+        """Write changed sections and drop sections their pages no longer have; ``prune``
+        also drops whole pages ``sections`` does not list (the folder is the whole truth)."""
+
+    async def delete_pages(self, tenant: str, page_ids: Sequence[str]) -> int: ...
+
+    async def get_page_sections(
+        self, tenant: str, keys: Sequence[str]
+    ) -> dict[str, PageSection]:
+        """Sections by key (``page:<page_id>#<anchor>``); unknown keys are absent."""
+
+    async def list_page_sections(self, tenant: str) -> list[PageSection]:
+        """Every section of a tenant, by page and position."""
+
+    async def page_versions(self, tenant: str) -> dict[str, int]:
+        """Latest outbox id of every section key of a tenant (its version, like a SKU's)."""
+
+
+@runtime_checkable
+class SystemOfRecord(CatalogStore, ChangeOutbox, DeadLetters, PageStore, Protocol):
     """Live price/stock and catalog content; async so the agent can await it with a timeout.
 
-    One object does all three jobs on one database, so callers hold a single ``sor``; a
+    One object does all four jobs on one database, so callers hold a single ``sor``; a
     component that needs only one job can ask for the narrower protocol.
     """
 

@@ -9,9 +9,11 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link
 
 from catalog import Product, Sku
+from catalog.pages import is_page_key
 from catalog.sor import SystemOfRecord
 from ingestion.chunker import Chunk, chunk_sku
 from ingestion.events import Outcome
+from ingestion.pages import chunk_section
 from ingestion.worker.failures import POISON
 from ingestion.worker.outcomes import Item
 from ingestion.writer import IndexWriter
@@ -54,13 +56,44 @@ class Planner:
             assert ev.sku is not None  # notifications are always SKU events
             groups.setdefault(ev.tenant, {}).setdefault(ev.sku, []).append(item)
         for tenant, by_sku in groups.items():
-            await self._plan_tenant(tenant, by_sku, plan)
+            pages = {k: g for k, g in by_sku.items() if is_page_key(k)}
+            if pages:  # store page sections travel the same path; they are read from PageStore
+                await self._plan_pages(tenant, pages, plan)
+            products = {k: g for k, g in by_sku.items() if k not in pages}
+            if products:
+                await self._plan_tenant(tenant, products, plan)
         return plan
+
+    async def _plan_pages(self, tenant: str, by_key: dict[str, list[Item]], plan: Plan) -> None:
+        """Re-read each changed section; the writer then re-embeds only those whose text moved."""
+        states = self._writer.index.states(tenant, list(by_key))
+        plan.states.setdefault(tenant, {}).update(states)
+        try:
+            sections = await self._sor.get_page_sections(tenant, list(by_key))
+        except POISON as exc:
+            for group in by_key.values():
+                for item in group:
+                    plan.outcomes[id(item)] = exc
+            return
+        model_id = self._writer.embedder.model_id
+        for key, group in by_key.items():
+            state = states.get(key)
+            version = max((i.event.version for i in group if i.event.version_is_sor), default=0)
+            if state is not None and version and version < state.version:
+                for item in group:
+                    plan.outcomes[id(item)] = "skipped_stale"
+                continue
+            section = sections.get(key)
+            if section is None:
+                _plan_delete(tenant, key, group, state, plan)
+                continue
+            chunk = chunk_section(tenant, section, model_id=model_id, version=version)
+            plan.chunks.setdefault(tenant, []).append((chunk, group))
 
     async def _plan_tenant(self, tenant: str, by_sku: dict[str, list[Item]], plan: Plan) -> None:
         sor = self._sor
         states = self._writer.index.states(tenant, list(by_sku))
-        plan.states[tenant] = states
+        plan.states.setdefault(tenant, {}).update(states)
         live: dict[str, list[Item]] = {}
         for sku, group in by_sku.items():
             state = states.get(sku)

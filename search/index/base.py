@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from catalog import IndexUnavailable
 
 DENSE = "dense"
 SPARSE = "bm25"
+Direction = Literal["asc", "desc"]
+# Payload fields ``ordered`` may sort by: float fields with a range index (see search.payload).
+ORDER_KEYS = frozenset({"price"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class SearchFilter:
     min_price: float | None = None
     max_price: float | None = None
     in_stock: bool | None = None
+    pages: bool = False  # store page sections (kind="page") instead of products
 
     def __post_init__(self) -> None:
         if not self.tenant:
@@ -97,6 +101,14 @@ class VectorIndex(Protocol):
         """Dense-only, sparse-only, or both legs under the same filter fused by
         ``search.fusion`` (weighted RRF over ``prefetch_limit`` hits per leg)."""
 
+    def ordered(
+        self, flt: SearchFilter, *, key: str = "price", direction: Direction = "asc",
+        limit: int = 60,
+    ) -> list[Hit]:
+        """Every point under ``flt`` sorted by a payload field in the index (order-by), not
+        just the most relevant few: "cheapest" must see the whole catalog. ``score`` is the
+        field's value; points without it are left out."""
+
     def lookup(
         self,
         tenant: str,
@@ -136,6 +148,16 @@ class VectorIndex(Protocol):
 
 
 EMBEDDER_SETTING = "SHOPKEEPER_EMBED_BACKEND"
+
+
+def check_order(key: str, direction: str, limit: int) -> None:
+    """Refuse an order-by the payload has no range index for, or a silly page size."""
+    if key not in ORDER_KEYS:
+        raise ValueError(f"cannot order by {key!r}; orderable fields: {sorted(ORDER_KEYS)}")
+    if direction not in ("asc", "desc"):
+        raise ValueError("direction must be 'asc' or 'desc'")
+    if not 1 <= limit <= 1000:
+        raise ValueError("an ordered read takes 1 to 1000 points")
 
 
 def check_embedder(index: VectorIndex, model_id: str, *, reembed: bool = False) -> None:

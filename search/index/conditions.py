@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from search.index.base import Hit, IndexedState, SearchFilter
-from search.payload import normalise_model, point_id
+from search.payload import PAGE_KIND, normalise_model, point_id
 
 # Enough for every variant sharing one model number; lookups are exact, not ranked.
 LOOKUP_LIMIT = 100
@@ -41,6 +41,9 @@ def filter_conditions(flt: SearchFilter) -> tuple[list[Cond], list[Cond]]:
         # Integers, not booleans: a boolean MatchValue never matches in Qdrant Edge.
         must.append(Cond("in_stock", "value", 1 if flt.in_stock else 0))
     must_not = [Cond("sku", "any", _unique(flt.exclude_skus))] if flt.exclude_skus else []
+    # Store page sections share the collection: product queries never see them, and a page
+    # query sees nothing else.
+    (must if flt.pages else must_not).append(Cond("kind", "value", PAGE_KIND))
     return must, must_not
 
 
@@ -57,13 +60,14 @@ def hashable(flt: SearchFilter) -> SearchFilter:
         flt.min_price,
         flt.max_price,
         flt.in_stock,
+        flt.pages,
     )
 
 
 def lookup_filter(tenant: str, flt: SearchFilter | None) -> tuple[list[Cond], list[Cond]]:
     """(must, must_not) of an exact lookup: the tenant, plus every condition of ``flt``."""
     if flt is None:
-        return [Cond("tenant", "value", tenant)], []
+        return [Cond("tenant", "value", tenant)], [Cond("kind", "value", PAGE_KIND)]
     if flt.tenant != tenant:
         raise ValueError("a lookup's filter must be for the same tenant")
     return filter_conditions(flt)

@@ -15,11 +15,13 @@ from search.fusion import rrf
 from search.index.base import (
     DENSE,
     SPARSE,
+    Direction,
     Hit,
     IndexedState,
     IndexPoint,
     SearchFilter,
     SparseVector,
+    check_order,
 )
 from search.index.conditions import (
     LOOKUP_LIMIT,
@@ -233,6 +235,19 @@ class EdgeIndex:
         if vector is None:
             raise ValueError("query needs a dense vector, a sparse vector, or both")
         return [to_hit(p.score, p.payload) for p in self._nearest(f, vector, limit, payload=True)]
+
+    def ordered(
+        self, flt: SearchFilter, *, key: str = "price", direction: Direction = "asc",
+        limit: int = 60,
+    ) -> list[Hit]:
+        """Qdrant Edge's order-by scroll under the filter (the float range index sorts)."""
+        check_order(key, direction, limit)
+        way = qe.Direction.Asc if direction == "asc" else qe.Direction.Desc
+        records, _ = self.shard.scroll(qe.ScrollRequest(
+            limit=limit, filter=_filter(flt), with_payload=True, with_vector=False,
+            order_by=qe.OrderBy(key, direction=way)))
+        return [to_hit(float(r.order_value), r.payload) for r in records
+                if r.order_value is not None]
 
     def lookup(
         self,

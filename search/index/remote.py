@@ -17,11 +17,13 @@ from search.fusion import rrf
 from search.index.base import (
     DENSE,
     SPARSE,
+    Direction,
     Hit,
     IndexedState,
     IndexPoint,
     SearchFilter,
     SparseVector,
+    check_order,
 )
 from search.index.conditions import (
     LOOKUP_LIMIT,
@@ -252,6 +254,21 @@ class QdrantClientIndex:
                 limit=limit, with_payload=True,
             )
         return [to_hit(p.score, p.payload) for p in res.points]
+
+    def ordered(
+        self, flt: SearchFilter, *, key: str = "price", direction: Direction = "asc",
+        limit: int = 60,
+    ) -> list[Hit]:
+        """A scroll with ``order_by`` under the filter (needs the float range index)."""
+        check_order(key, direction, limit)
+        way = models.Direction.ASC if direction == "asc" else models.Direction.DESC
+        with self._guard():
+            records, _ = self.client.scroll(
+                self.collection, scroll_filter=_filter(flt), limit=limit, with_payload=True,
+                with_vectors=False, order_by=models.OrderBy(key=key, direction=way),
+            )
+        values = [(r.order_value, r) for r in records]
+        return [to_hit(float(v), r.payload) for v, r in values if v is not None]
 
     def lookup(
         self,

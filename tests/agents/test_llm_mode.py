@@ -123,13 +123,32 @@ async def test_model_plans_with_tools_and_its_verified_text_is_sent(
     assert [e.data["node"] for e in events if e.type == "status"][-2:] == ["llm", "verify"]
     first, second = stand_in.requests
     tools = {t["function"]["name"]: t["function"] for t in first["tools"]}
-    assert set(tools) == {"search", "live_offers", "compare"}
+    assert set(tools) == {"search", "live_offers", "compare", "store_info"}
     for tool in tools.values():
         assert tool["strict"] is True and tool["parameters"]["additionalProperties"] is False
     result = json.loads(second["messages"][-1]["content"])  # the tool result the model got
     assert second["messages"][-1]["role"] == "tool"
     assert result["offers"] == [{"sku": "2704878", "price": "$8.94", "availability": "in_stock",
                                  "quantity": 113}]
+
+
+async def test_a_policy_question_reaches_the_model_with_its_page_and_store_info(
+        llm_agent: Any, stand_in: StandIn) -> None:
+    text = ("We deliver to the EU, the UK, Norway and Switzerland in 4 to 8 working days "
+            "(Shipping and delivery page, Delivery abroad).")
+    stand_in.script = [{"tool": ("store_info", {"question": "do you ship to Norway?"})},
+                       {"text": text}]
+    events = [e async for e in llm_agent.stream(AgentRequest(message="Do you deliver abroad?"))]
+    done = events[-1].data
+    assert done["text"] == text and not done["replaced"]
+    assert [e.data["node"] for e in events if e.type == "status"] == [
+        "understand", "pages", "llm", "verify"]
+    assert [(s["page_id"], s["anchor"]) for s in done["sources"]] == [
+        ("shipping", "delivery-abroad")]
+    first, second = stand_in.requests
+    assert "delivery-abroad" in first["messages"][-2]["content"]  # the evidence holds the page
+    result = json.loads(second["messages"][-1]["content"])
+    assert result["covered"] and result["sections"][0]["anchor"] == "delivery-abroad"
 
 
 async def test_wrong_price_is_caught_and_replaced(llm_agent: Any, stand_in: StandIn,
@@ -139,7 +158,7 @@ async def test_wrong_price_is_caught_and_replaced(llm_agent: Any, stand_in: Stan
     with caplog.at_level(logging.WARNING, logger="agents.nodes.verify"):
         answer = await llm_agent.answer(AgentRequest(message=QUESTION))
     assert answer.replaced and answer.grounded
-    assert answer.text.startswith("The cheapest match for “wireless mouse” that's in stock is "
+    assert answer.text.startswith("The cheapest in-stock wireless mouse is "
                                   "the HP Wireless Eco-comfort Mobile mouse")
     assert "$8.94" in answer.text and "$6.94" not in answer.text
     assert llm_agent.deps.counters.verify_replaced == 1

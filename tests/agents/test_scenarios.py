@@ -88,13 +88,14 @@ CONVERSATIONS: dict[str, list[Turn]] = {
     "budget_and_stock": [Turn("wireless mouse under $30 that's in stock", top="2704878",
                               has=["$8.94", "under $30"], max_price=30, in_stock=True)],
     "cheapest_in_stock": [Turn("cheapest in-stock wireless mouse", top="2704878",
-                               has=["The cheapest match", "$8.94", "113 available"],
+                               has=["The cheapest in-stock wireless mouse is", "$8.94",
+                                    "113 available"],
                                in_stock=True)],
     "brand_and_range": [Turn("Logitech keyboard between 50 and 80", brand="Logitech",
                              min_price=50, max_price=80, has=["between $50 and $80"])],
     "below_dollars": [Turn("keyboard below $20", max_price=20, has=["under $20"])],
     "cheap_calculator": [Turn("cheap calculator", top="159784",
-                              has=["The cheapest match", "Sharp EL-233S", "$7.95"])],
+                              has=["The cheapest calculator is", "Sharp EL-233S", "$7.95"])],
     "less_than": [Turn("headphones less than 10 dollars", max_price=10, has=["under $10"])],
     # -- SKU, model number and EAN lookups ---------------------------------------------------
     "model_lookup": [Turn("Logitech M100", skus=["3943886", "3943887"],
@@ -108,7 +109,8 @@ CONVERSATIONS: dict[str, list[Turn]] = {
                            has=["Yes", "$47.95", "83 available"])],
     # -- nothing matches ---------------------------------------------------------------------
     "not_sold": [Turn("iphone 7", skus=[], has=["couldn't find anything matching “iphone 7”"])],
-    "unsold_category": [Turn("espresso machine", skus=[], has=["couldn't find anything"])],
+    "unsold_category": [Turn("espresso machine", skus=[],
+                             has=["couldn't find any coffee machines"])],
     # -- relaxation --------------------------------------------------------------------------
     "relax_price": [Turn("Logitech mouse under $5", top="2161020", relaxed=True,
                          has=["I dropped the $5 price limit", "lowest-priced", "$8.94"])],
@@ -136,7 +138,8 @@ CONVERSATIONS: dict[str, list[Turn]] = {
                         has=["HP Wireless Optical mouse", "$15.95"])],
     "in_white": [Turn("wireless mouse under $30 that's in stock"),
                  Turn("what about in white?", skus=["3943886"], relaxed=True,
-                      has=["I dropped the wireless requirement", "in white", "$12.95"])],
+                      has=["I dropped the wireless requirement",
+                           "For in-stock white mice under $30", "$12.95"])],
     "cheaper": [Turn("wireless keyboard", top="3555889"),
                 Turn("cheaper ones", max_price=49.94, has=["under $49.94"])],
     "is_it_in_stock": [Turn("wireless mouse under $30 that's in stock"),
@@ -148,7 +151,7 @@ CONVERSATIONS: dict[str, list[Turn]] = {
                    Turn("only Logitech", brand="Logitech")],
     "new_topic": [Turn("wireless mouse under $30 that's in stock"),
                   Turn("what about keyboards?", max_price=30, in_stock=True,
-                       has=["“keyboards” under $30 that's in stock"])],
+                       has=["For in-stock keyboards under $30, my top pick is"])],
 }
 
 
@@ -205,7 +208,11 @@ async def test_sor_down_says_unavailable_and_shows_no_number(demo_agent: Any,
     answer = await ask(demo_agent, "wireless mouse under $30 that's in stock")
     assert answer.products and answer.live == "unavailable"
     assert "live price unavailable" in answer.text and "live stock unavailable" in answer.text
-    assert "couldn't check your price limit" in answer.text
+    # Nothing unchecked is claimed: not the budget, not the stock, not a "top pick".
+    assert answer.text.startswith("Here is what I found for wireless mice: ")
+    assert "can't confirm that they are under $30 and in stock" in answer.text
+    for claim in ("that's in stock", "in-stock", "top pick", "cheapest", " at live price"):
+        assert claim not in answer.text
     assert not MONEY.findall(answer.text.replace("$30", ""))
     for card in answer.products:
         assert card.price is None and card.quantity is None
@@ -298,7 +305,7 @@ async def test_stream_event_order(demo_agent: Any) -> None:
     assert kinds[1:products] == ["status"] * (products - 1)
     assert products < first_token and set(kinds[first_token:-1]) == {"token"}
     assert [e.data["node"] for e in events if e.type == "status"] == [
-        "understand", "retrieve", "live_lookup", "decide", "respond"]
+        "understand", "pages", "retrieve", "live_lookup", "decide", "respond"]
     text = "".join(e.data["text"] for e in events if e.type == "token")
     assert text == events[-1].data["text"] and "$8.94" in text
 

@@ -90,7 +90,7 @@ async def test_chat_stream_sends_fixed_events_in_order(api: Api) -> None:
     assert meta["thread_id"] and meta["request_id"]
     assert (done["thread_id"], done["request_id"]) == (meta["thread_id"], meta["request_id"])
     nodes = [s["node"] for s in of(events, "status")]
-    assert nodes[:3] == ["understand", "retrieve", "live_lookup"]
+    assert nodes[:4] == ["understand", "pages", "retrieve", "live_lookup"]
     assert "".join(t["text"] for t in of(events, "token")) == done["text"]
     cards = of(events, "products")[0]["products"]
     assert cards and any("mouse" in c["title"].lower() for c in cards)
@@ -164,7 +164,7 @@ async def test_assist_stream_carries_evidence_with_warehouses_and_a_step_trace(a
     assert events[0][0] == "meta" and events[0][1]["mode"] == "assist"
     done = events[-1][1]
     assert events[-1][0] == "done" and done["text"]
-    assert [t["node"] for t in done["trace"]][:2] == ["understand", "retrieve"]
+    assert [t["node"] for t in done["trace"]][:3] == ["understand", "pages", "retrieve"]
     shown = [e for e in done["evidence"] if e["shown"]]
     assert shown and all(e["live"]["warehouses"] for e in shown)
     offers = await app.state.runtime.services.sor.get_offers("demo", [e["sku"] for e in shown])
@@ -323,3 +323,38 @@ async def test_readyz_is_503_when_the_sor_is_down(
                                     headers={"X-API-Key": INGEST_KEY})
         assert webhook.status_code == 503, "no worker (WORKER_MODE=off): the webhook says so"
         assert "SHOPKEEPER_WORKER_MODE" in webhook.json()["error"]["message"]
+
+
+async def test_a_policy_question_cites_its_store_page_over_json_sse_and_the_ui_stream(
+    api: Api
+) -> None:
+    _, client = api
+    resp = await client.post("/v1/query", json={"message": "What is your return policy?"},
+                             headers={"X-Client-Id": CLIENT})
+    assert resp.status_code == 200
+    answer = Answer.model_validate(resp.json())
+    assert answer.products == []
+    assert [(s.page_id, s.anchor) for s in answer.sources] == [("returns", "return-policy")]
+    assert answer.sources[0].text in answer.text
+
+    events = parse_sse((await chat(client, "Do you deliver abroad?")).text)
+    done = events[-1][1]
+    assert of(events, "products")[0]["products"] == []
+    assert [s["anchor"] for s in done["sources"]] == ["delivery-abroad"]
+
+    ui = await client.post("/v1/chat/ui", headers={"X-Client-Id": CLIENT}, json={
+        "id": "chat-store-pages-1", "messages": [{"id": "m1", "role": "user",
+                      "parts": [{"type": "text", "text": "Can I pay with PayPal?"}]}]})
+    assert ui.status_code == 200
+    assert ui.text.rstrip().endswith("data: [DONE]")
+    parts = [p for t, p in parse_sse(ui.text.rstrip().removesuffix("data: [DONE]"))]
+    urls = [p for p in parts if p.get("type") == "source-url"]
+    assert [p["url"] for p in urls] == ["/store/pages/payment#accepted-payment-methods"]
+    assert [p["type"] for p in parts][-1] == "finish"
+
+    page = await client.get("/store/pages/payment")
+    assert page.status_code == 200
+    assert 'id="accepted-payment-methods"' in page.text and "Demo page" in page.text
+    assert "<!--" not in page.text
+    for missing in ("/store/pages/nope", "/store/pages/..%2Fsettings"):
+        assert (await client.get(missing)).status_code == 404

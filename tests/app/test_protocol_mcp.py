@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow, pytest.mark.asyncio(loop_scop
 
 SKU = "122442"  # "HP USB Optical 3-button Mouse"
 TEMPLATE = "https://shop.example/p/{sku}"
-TOOLS = {"search_catalog", "lookup_catalog", "get_product"}
+TOOLS = {"search_catalog", "lookup_catalog", "get_product", "get_store_info"}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,9 @@ async def test_tools_are_published_with_strict_schemas(server: tuple[LiveServer,
         assert len(tool.description or "") > 80, "a model picks tools by their description"
         schema = tool.input_schema
         assert schema.get("additionalProperties") is False
-        assert "catalog" in schema["required"]
-        catalog = schema["$defs"][schema["properties"]["catalog"]["$ref"].rsplit("/", 1)[-1]]
+        arg = "store" if tool.name == "get_store_info" else "catalog"
+        assert arg in schema["required"]
+        catalog = schema["$defs"][schema["properties"][arg]["$ref"].rsplit("/", 1)[-1]]
         assert catalog["additionalProperties"] is False
         assert tool.annotations is not None and tool.annotations.read_only_hint
     assert "minor units" in (tools["search_catalog"].description or "")
@@ -172,3 +173,35 @@ async def test_bad_arguments_are_refused(
         result = await session.call_tool("search_catalog", arguments)
     assert result.is_error
     assert "Traceback" not in result.content[0].text  # type: ignore[union-attr]
+
+
+async def store(session: ClientSession, **request: Any) -> dict[str, Any]:
+    result = await session.call_tool("get_store_info", {"store": request})
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def test_get_store_info_answers_from_the_store_pages_with_citations(
+    server: tuple[LiveServer, Settings]
+) -> None:
+    async with connect(server) as session:
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        abroad = await store(session, query="Do you deliver abroad?")
+        returns = await store(session, query="how long do refunds take", page="returns", limit=1)
+        unknown = await store(session, query="Who is your CEO?")
+        bad = await session.call_tool("get_store_info", {"store": {"query": "x", "pages": 1}})
+        no_page = await session.call_tool("get_store_info",
+                                          {"store": {"query": "x", "page": "../etc"}})
+    description = tools["get_store_info"].description or ""
+    assert all(w in description for w in ("shipping", "returns", "warranty", "payment"))
+    assert abroad["covered"] and abroad["contact"] is None and abroad["messages"] == []
+    best = abroad["sections"][0]
+    assert (best["page_id"], best["anchor"]) == ("shipping", "delivery-abroad")
+    assert best["url"] == "/store/pages/shipping#delivery-abroad" and best["demo"]
+    assert "European Union" in best["text"]
+    assert [(s["page_id"], s["anchor"]) for s in returns["sections"]] == [("returns", "refunds")]
+    assert not unknown["covered"] and unknown["sections"] == []
+    assert unknown["contact"]["page_id"] == "contact"
+    assert unknown["messages"][0]["code"] == "not_covered"
+    assert bad.is_error and no_page.is_error

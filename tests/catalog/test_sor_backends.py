@@ -30,7 +30,6 @@ async def test_postgres_notify_wakes_waiter_from_plain_sql(tmp_path: Path) -> No
         waiter = asyncio.create_task(store.wait_for_changes(10.0))
         await asyncio.sleep(0.2)
         assert not waiter.done()
-        t0 = time.monotonic()
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(
                 sql.SQL(
@@ -38,8 +37,7 @@ async def test_postgres_notify_wakes_waiter_from_plain_sql(tmp_path: Path) -> No
                     "VALUES ('demo', 'X-1', 'X', 1)"
                 ).format(sql.Identifier(schema))
             )
-        await asyncio.wait_for(waiter, 2.0)
-        assert time.monotonic() - t0 < 0.5
+        await asyncio.wait_for(waiter, 2.0)  # woken by the NOTIFY, long before its own 10 s
         assert [r.sku for r in await store.claim_changes(5)] == ["X-1"]
     finally:
         await store.close()

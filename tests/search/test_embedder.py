@@ -142,3 +142,31 @@ def test_torch_is_always_fp32_and_no_int8_kernel_means_fp32(tmp_path: Path) -> N
                     int8_kernel="avx2").variant == "onnx-int8-avx2"
     with pytest.raises(ValueError, match="model_dir"):
         Embedder(backend="onnx")
+
+
+def test_counting_tokens_while_another_thread_encodes_is_safe(embedder: Any) -> None:
+    """The worker counts tokens while the warm-up thread encodes: that once failed "Already
+    borrowed" (a fast tokenizer re-configured mid-encode) and left the model unloaded."""
+    import threading
+
+    texts = [f"USB-C power adapter {i} for a notebook, 65 W, black" for i in range(64)]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def encode() -> None:
+        try:
+            while not stop.is_set():
+                embedder.embed_documents(texts[:8])
+                embedder.embed_query(f"charger {len(errors)}", cache=False)
+        except BaseException as exc:  # the test reports any failure
+            errors.append(exc)
+
+    thread = threading.Thread(target=encode)
+    thread.start()
+    try:
+        for _ in range(200):
+            assert len(embedder.token_lengths(texts)) == len(texts)
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []

@@ -1,5 +1,6 @@
 """An MCP server (official ``mcp`` SDK, streamable HTTP, stateless, JSON responses) with
-UCP's catalog tools over ``agents.CatalogBrowser``: search_catalog, lookup_catalog, get_product.
+UCP's catalog tools over ``agents.CatalogBrowser``: search_catalog, lookup_catalog, get_product,
+and get_store_info (the shop's policy pages: shipping, returns, warranty, payment, contact).
 
 Arguments are strict (an unknown key anywhere is refused); the published descriptions tell a
 model which tool fits. The route (``app/api/routes/mcp.py``) applies the same guards as every
@@ -7,7 +8,7 @@ model which tool fits. The route (``app/api/routes/mcp.py``) applies the same gu
 
 Adding a tool is a few lines: write ``async def my_tool(req: MyRequest, ctx: Context) -> dict``
 below, with a strict request model in ``ucp.py``, and add ``_tool(my_tool, DESCRIPTION)`` to
-the list in ``build_server`` (``get_store_info`` goes there once the store pages exist).
+the list in ``build_server``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 from starlette.applications import Starlette
 
-from agents import CatalogBrowser, PriceBand
+from agents import CatalogBrowser, PriceBand, store_info
 from app.api.protocols import ucp
 from catalog import NotFound, ShopkeeperError
 
@@ -48,6 +49,14 @@ LOOKUP = (
 PRODUCT = (
     "One product with all its variants, by product id or SKU (that SKU comes first): live "
     "price and availability of every variant, barcodes, page url and image."
+)
+STORE_INFO = (
+    "Questions about the shop itself, not its products: shipping and delivery (times, costs, "
+    "abroad), returns and refunds, warranty and guarantees, payment methods, contact and "
+    "opening hours. Returns the sections of the shop's own pages that answer the question, "
+    "best first, each with page_id, title, section, url (cite it) and text (the shop's words, "
+    "quote them). covered=false means no page answers it: say you don't know and give the "
+    "contact section. Use search_catalog for products."
 )
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -113,12 +122,21 @@ def build_server(browser: CatalogBrowser) -> tuple[MCPServer, Starlette]:
             return ucp.product_response(found)
         return await _call(run())
 
+    async def get_store_info(store: ucp.StoreInfoRequest, ctx: Context,
+                             meta: dict[str, Any] | None = None) -> dict[str, Any]:
+        async def run() -> dict[str, Any]:
+            result = await store_info(browser.deps, _tenant(ctx), store.query, store.limit,
+                                      page_id=store.page)
+            return ucp.store_info_response(result)
+        return await _call(run())
+
     tools = [_tool(search_catalog, SEARCH), _tool(lookup_catalog, LOOKUP),
-             _tool(get_product, PRODUCT)]
+             _tool(get_product, PRODUCT), _tool(get_store_info, STORE_INFO)]
     server = MCPServer(
         "shopkeeper", title="Shopkeeper catalog", version="0.1.0", tools=tools,
-        instructions="This shop's catalog with live prices and stock (UCP catalog tools). "
-                     "Prices are in minor units; quote them with their currency and as_of.",
+        instructions="This shop's catalog with live prices and stock (UCP catalog tools), "
+                     "and its store pages (get_store_info). Prices are in minor units; quote "
+                     "them with their currency and as_of.",
     )
     # Host/Origin checks are the app's job (CORS allow-list); the tools only read.
     app = server.streamable_http_app(

@@ -21,6 +21,7 @@ from catalog import InvalidInput, minor_units
 
 VERSION = "2026-04-08"
 SEARCH, LOOKUP = "dev.ucp.shopping.catalog.search", "dev.ucp.shopping.catalog.lookup"
+STORE_INFO = "dev.shopkeeper.store.info"  # ours: UCP has no store-policy capability
 Status = Literal["in_stock", "low_stock", "out_of_stock", "preorder", "discontinued"]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
@@ -77,6 +78,17 @@ class ProductRequest(Strict):
     id: str = Field(min_length=1, max_length=128, examples=["910-005620"],
                     description="A product id or a SKU (that SKU is featured first)")
     context: BuyerContext | None = None
+
+
+class StoreInfoRequest(Strict):
+    """A question about the shop itself, answered from its store pages."""
+
+    query: str = Field(min_length=1, max_length=500, examples=["Do you deliver abroad?"],
+                       description="The shopper's question about the shop, in their words")
+    page: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] | None = Field(
+        default=None, examples=["returns"],
+        description="Only this page (shipping, returns, warranty, payment, contact, ...)")
+    limit: int = Field(default=3, ge=1, le=5, description="Sections to return at most")
 
 
 # -- cursors -----------------------------------------------------------------------------------
@@ -189,3 +201,12 @@ def lookup_response(ids: list[str], products: list[ListedProduct]) -> dict[str, 
 
 def product_response(listings: ListedProduct) -> dict[str, Any]:
     return {"ucp": _ucp(LOOKUP), "product": product(listings)}
+
+
+def store_info_response(result: dict[str, Any]) -> dict[str, Any]:
+    """Sections with their citation; an uncovered question says so and gives the contact."""
+    messages = [] if result["covered"] else [{
+        "type": "info", "code": "not_covered",
+        "content": "no store page answers this; say so and give the contact section"}]
+    return {"ucp": _ucp(STORE_INFO), "covered": result["covered"],
+            "sections": result["sections"], "contact": result["contact"], "messages": messages}

@@ -5,7 +5,8 @@ and the live lookup inside their steps as tool parts (``search``, ``live_offers`
 output); ``products`` -> one ``data-product`` part per card (live price, availability, ``as_of``,
 ``image_url``, ``url``; the card's SKU is the part id) plus a ``data-comparison`` part, and one
 ``source-document`` per citation; tokens -> ``text-start`` / ``text-delta``…; done ->
-``text-end``, ``finish`` (thread and grounding facts as message metadata); error -> ``error``.
+``text-end``, one ``source-url`` per cited store page section (``source-document`` when the page
+has no URL), ``finish`` (thread and grounding facts as message metadata); error -> ``error``.
 Every stream ends with ``data: [DONE]``. Translation only: no decision is taken here.
 """
 
@@ -64,8 +65,9 @@ class UIMessageStream:
                 self.text_open = False
                 meta = {k: d.get(k) for k in ("thread_id", "request_id", "grounded", "live",
                                               "relaxed", "clarification", "replaced")}
-                return [*closing, part({"type": "finish", "finishReason": "stop",
-                                        "messageMetadata": meta})]
+                return [*closing, *_page_sources(d.get("sources", [])),
+                        part({"type": "finish", "finishReason": "stop",
+                              "messageMetadata": meta})]
             case "error":
                 return [part({"type": "error", "errorText": d.get("message", "error")})]
         return []
@@ -103,3 +105,19 @@ class UIMessageStream:
                          f"system of record, {when}",
             }))
         return out
+
+
+def _page_sources(sources: list[dict[str, Any]]) -> list[ServerSentEvent]:
+    """Each store page section the answer cites, as the AI SDK's source parts."""
+    out = []
+    for src in sources:
+        source_id = f"page:{src['page_id']}#{src['anchor']}"
+        title = f"{src['title']}: {src['section']}"
+        if src.get("url"):
+            out.append(part({"type": "source-url", "sourceId": source_id, "url": src["url"],
+                             "title": title}))
+        else:
+            out.append(part({"type": "source-document", "sourceId": source_id,
+                             "mediaType": "text/markdown", "title": title,
+                             "filename": f"{src['page_id']}.md"}))
+    return out

@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from catalog.errors import SorUnavailable
 from catalog.sor.schema import ADDED_COLUMNS, NOTIFY_CHANNEL, POSTGRES_DDL, SCHEMA_VERSION
+from catalog.sor.schema_pages import POSTGRES_PAGES_DDL
 
 SETTING = "SHOPKEEPER_SOR_URL"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -156,6 +157,9 @@ class PostgresDatabase:
                 if self.schema:
                     name = sql.Identifier(self.schema)
                     await conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(name))
+                cur = await conn.execute("SELECT to_regclass('pages') IS NULL")
+                if (await cur.fetchone() or (False,))[0]:  # store pages: own DDL, own check
+                    await conn.execute(POSTGRES_PAGES_DDL)  # type: ignore[arg-type]
                 cur = await conn.execute("SELECT to_regclass('shopkeeper_schema') IS NOT NULL")
                 row = await cur.fetchone()
                 current = False

@@ -1,17 +1,19 @@
 """Embedded system of record on SQLite (WAL): the default, safe for an API and a worker process.
 
-``SqliteSor`` is the three jobs of ``SystemOfRecord`` on one file and one connection pair:
+``SqliteSor`` is the four jobs of ``SystemOfRecord`` on one file and one connection pair:
 ``database`` (connections, threads, lifecycle), ``catalog_store`` (every catalog write, and the
-reads), ``outbox`` (claim, ack, release, poll) and ``dead_letters`` (the DLQ).
+reads), ``outbox`` (claim, ack, release, poll), ``dead_letters`` (the DLQ) and ``pages``
+(store page sections).
 """
 
 from catalog.sor.sqlite.catalog_store import SqliteCatalog
 from catalog.sor.sqlite.database import SqliteDatabase, sqlite_path
 from catalog.sor.sqlite.dead_letters import SqliteDeadLetters
 from catalog.sor.sqlite.outbox import SqliteOutbox
+from catalog.sor.sqlite.pages import SqlitePages
 
 
-class SqliteSor(SqliteCatalog, SqliteOutbox, SqliteDeadLetters):
+class SqliteSor(SqliteCatalog, SqliteOutbox, SqliteDeadLetters, SqlitePages):
     """SystemOfRecord on one SQLite file; outbox rows come from triggers in ``schema.py``."""
 
 
@@ -20,6 +22,7 @@ __all__ = [
     "SqliteDatabase",
     "SqliteDeadLetters",
     "SqliteOutbox",
+    "SqlitePages",
     "SqliteSor",
     "sqlite_path",
 ]

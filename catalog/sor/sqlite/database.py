@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from catalog.errors import SorUnavailable
 from catalog.sor.schema import ADDED_COLUMNS, SCHEMA_VERSION, SQLITE_DDL
+from catalog.sor.schema_pages import SQLITE_PAGES_DDL
 
 T = TypeVar("T")
 SETTING = "SHOPKEEPER_SOR_URL"
@@ -65,6 +66,7 @@ def connect(path: str, busy_ms: int, *, writer: bool) -> sqlite3.Connection:
                     if conn.in_transaction:
                         conn.rollback()
             add_missing_columns(conn)
+            _install_pages(conn)
         else:
             conn.execute("PRAGMA query_only = 1")
     except BaseException:
@@ -94,6 +96,17 @@ def add_missing_columns(conn: sqlite3.Connection) -> None:
         for table, col, sq_type in missing():
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} {sq_type}")
         conn.execute("COMMIT")
+    finally:
+        if conn.in_transaction:
+            conn.rollback()
+
+
+def _install_pages(conn: sqlite3.Connection) -> None:
+    """The store pages table has its own DDL (``schema_pages``), installed when it is missing."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'pages_outbox_update'").fetchone():
+        return
+    try:
+        conn.executescript("BEGIN IMMEDIATE;\n" + SQLITE_PAGES_DDL + "\nCOMMIT;")
     finally:
         if conn.in_transaction:
             conn.rollback()
