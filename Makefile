@@ -8,17 +8,24 @@ PORT    ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run ingest serve test test-fast lint bench eval clean
+.PHONY: install lock run ingest serve test test-fast lint bench eval clean
 
-# torch is installed first and pinned: a bare `torch` requirement pulls a multi-GB CUDA build.
-$(VENV)/.installed: pyproject.toml
+# torch is installed first and pinned (requirements-torch.txt): a bare `torch` requirement pulls
+# a multi-GB CUDA build. Everything else installs at the versions requirements.lock pins.
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-torch.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c requirements.lock --upgrade pip
+	$(PY) -m pip install -q -r requirements-torch.txt
+	$(PY) -m pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed
+
+# Re-resolve requirements.lock from pyproject.toml (needs the package index); commit the result.
+lock:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q -c requirements.lock pip-tools
+	$(PY) scripts/lock.py compile
 
 ingest: install
 	$(SK) ingest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 from agents.configuration import Configuration
 from agents.offers import LiveLookup
 from agents.rules.vocabulary import VocabularyCache
+from catalog.tracing import NO_TRACER, Tracer
 from search import Retriever
 
 T = TypeVar("T")
@@ -59,14 +61,22 @@ class AgentDeps:
     product_url_template: str = ""
     """Product-page link for catalogs without one, e.g. ``https://shop.example/p/{sku}``."""
 
+    tracer: Tracer = NO_TRACER
+    """Spans for the graph, its nodes and model calls (a no-op tracer unless tracing is on)."""
+
+    trace_content: bool = False
+    """Record prompts, replies and tool arguments on model spans (off: they may hold PII)."""
+
     counters: Counters = field(default_factory=Counters)
     pool: ThreadPoolExecutor = field(default_factory=retrieval_pool)
     """Threads for the blocking work (query embedding, embedded index); shut down by the agent."""
 
     async def blocking(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn`` in the agent's pool so the event loop keeps serving other requests."""
+        """Run ``fn`` in the agent's pool so the event loop keeps serving other requests; the
+        caller's context goes along, so spans opened there (index queries) join its trace."""
+        ctx = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(
-            self.pool, partial(fn, *args, **kwargs))
+            self.pool, partial(ctx.run, fn, *args, **kwargs))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,10 @@ def by_price(retriever: Retriever, tenant: str, state: State, c: Constraints, li
     (ranks continue), so a title-only match still competes on its live price."""
     direction: Direction = "asc" if c["sort"] == "price_asc" else "desc"
     strict = search_filter(tenant, c, strict=True)
-    hits = retriever.index.ordered(strict, direction=direction, limit=ORDERED_LIMIT)
+    hits = retriever.ordered(strict, direction=direction, limit=ORDERED_LIMIT)
     if strict.facets:  # also the SKUs that show the attribute only in their text ("Wireless")
         loose = replace(strict, facets=())
-        more = retriever.index.ordered(loose, direction=direction, limit=ORDERED_LIMIT)
+        more = retriever.ordered(loose, direction=direction, limit=ORDERED_LIMIT)
         merged = {h.sku: h for h in [*hits, *more]}.values()
         hits = sorted(merged, key=lambda h: h.score, reverse=direction == "desc")
     query = state.query or state.message

@@ -25,6 +25,7 @@ from agents.nodes.retrieve import retrieve
 from agents.nodes.understand import after_understand, understand
 from agents.nodes.verify import verify
 from agents.state import InputState, State
+from agents.telemetry import traced_node
 
 
 def after_respond(state: State, runtime: Runtime[Context]) -> Literal["llm", "__end__"]:
@@ -41,14 +42,10 @@ def build_graph(
 
 
 builder = StateGraph(State, context_schema=Context, input_schema=InputState)
-builder.add_node("understand", understand)
-builder.add_node("pages", store_pages)
-builder.add_node("retrieve", retrieve)
-builder.add_node("live_lookup", live_lookup)
-builder.add_node("decide", decide)
-builder.add_node("respond", respond)
-builder.add_node("llm", llm_answer)
-builder.add_node("verify", verify)
+for _name, _node in (("understand", understand), ("pages", store_pages),
+                     ("retrieve", retrieve), ("live_lookup", live_lookup), ("decide", decide),
+                     ("respond", respond), ("llm", llm_answer), ("verify", verify)):
+    builder.add_node(_name, traced_node(_name, _node))
 builder.add_edge(START, "understand")
 builder.add_conditional_edges("understand", after_understand, ["retrieve", "decide", "pages"])
 builder.add_conditional_edges("pages", after_pages, ["retrieve", "decide", "llm", END])

@@ -14,9 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
 from agents.state import LiveOffer, LiveStatus
 from catalog import Offer
 from catalog.sor import SystemOfRecord
+from catalog.tracing import NO_TRACER, Tracer
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,7 @@ class LiveLookup:
     retries: int = 1
     backoff_s: float = 0.02
     cache: StockCache | None = None
+    tracer: Tracer = NO_TRACER
     failures: int = field(default=0, init=False)
 
     async def fetch(self, tenant: str, skus: Sequence[str]) -> LiveResult:
@@ -119,6 +123,18 @@ class LiveLookup:
         unique = list(dict.fromkeys(skus))
         if not unique:
             return LiveResult({}, "ok")
+        with self.tracer.start_as_current_span(
+            "sor get_offers", kind=SpanKind.CLIENT,
+            attributes={"db.operation.name": "get_offers", "shopkeeper.skus": len(unique)},
+        ) as span:
+            result = await self._fetch(tenant, unique)
+            span.set_attribute("shopkeeper.live.status", result.status)
+            span.set_attribute("shopkeeper.offers", len(result.offers))
+            if result.status != "ok":
+                span.set_status(Status(StatusCode.ERROR, "system of record unavailable"))
+            return result
+
+    async def _fetch(self, tenant: str, unique: list[str]) -> LiveResult:
         error = ""
         for attempt in range(self.retries + 1):
             try:

@@ -7,6 +7,7 @@ is still being written; and a consumer that leaves early cancels the run (and it
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -19,9 +20,11 @@ _END = object()
 class GraphRun:
     """Pumps ``graph.astream(..., stream_mode="updates")`` into a queue from a task of its own."""
 
-    def __init__(self, stream: AsyncIterator[dict[str, Any]]) -> None:
+    def __init__(self, stream: AsyncIterator[dict[str, Any]],
+                 context: contextvars.Context | None = None) -> None:
+        """``context``: what the run's task sees (the graph span as current span)."""
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
-        self.task = asyncio.create_task(self._pump(stream))
+        self.task = asyncio.create_task(self._pump(stream), context=context)
 
     async def _pump(self, stream: AsyncIterator[dict[str, Any]]) -> None:
         try:

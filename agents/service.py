@@ -7,6 +7,7 @@ The agent is handed its clients (``AgentDeps``) and a checkpointer; it builds no
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import uuid
@@ -16,6 +17,9 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Checkpointer
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
 
 from agents import stream
 from agents.configuration import Configuration
@@ -53,26 +57,48 @@ class ShoppingAgent:
                                  "user_id": req.user_id, "mode": req.mode,
                                  "use_llm": self.deps.llm is not None}}
 
-    def _start(self, req: AgentRequest, thread_id: str) -> GraphRun:
+    def _start(self, req: AgentRequest, thread_id: str, span: Span) -> GraphRun:
         config = self._config(req, thread_id)
         context = Context(self.deps, Configuration.from_runnable_config(config))
         inp = InputState(message=req.message, history=req.history)
+        # The run's task sees the graph span as its current span (so nodes are its children);
+        # this generator's own context is left alone, as it is resumed by the consumer.
+        run_ctx = contextvars.copy_context()
+        run_ctx.run(otel_context.attach, trace.set_span_in_context(span))
         if req.mode == "query":  # single turn: nothing to remember
             return GraphRun(self._stateless.astream(inp, config, context=context,
-                                                    stream_mode="updates"))
+                                                    stream_mode="updates"), run_ctx)
         return GraphRun(self._graph.astream(inp, config, context=context, stream_mode="updates",
-                                            durability="exit"))
+                                            durability="exit"), run_ctx)
 
     async def _run(self, req: AgentRequest) -> AsyncGenerator[AgentEvent, None]:
-        """The event stream; raises on failure (``stream`` turns that into an error event)."""
+        """The event stream inside the graph run's span (``invoke_agent``); raises on failure
+        (``stream`` turns that into an error event)."""
+        request_id = uuid.uuid4().hex
+        span = self.deps.tracer.start_span(
+            "invoke_agent ShoppingAgent",
+            attributes={"gen_ai.operation.name": "invoke_agent",
+                        "gen_ai.agent.name": "ShoppingAgent", "shopkeeper.mode": req.mode,
+                        "shopkeeper.tenant": req.tenant, "shopkeeper.request.id": request_id})
+        try:
+            async for event in self._events(req, request_id, span):
+                yield event
+        except Exception as exc:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+        finally:
+            span.end()
+
+    async def _events(self, req: AgentRequest, request_id: str, span: Span
+                      ) -> AsyncGenerator[AgentEvent, None]:
         started = last = time.perf_counter()
         thread_id = req.thread_id if req.thread_id and req.mode != "query" else uuid.uuid4().hex
-        request_id = uuid.uuid4().hex
         yield stream.meta(thread_id, request_id, req.mode, req.tenant)
         values: dict[str, Any] = {}
         trace: list[dict[str, Any]] = []
         await self._writes.settle(thread_id)  # the previous turn's checkpoint, if still saving
-        run = self._start(req, thread_id)
+        run = self._start(req, thread_id, span)
         finished = False
         try:
             async for node, update, now in run.updates():

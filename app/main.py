@@ -17,21 +17,33 @@ from app.errors import install_error_handlers
 from app.metrics import MetricsMiddleware
 from app.runtime import open_runtime
 from app.settings import Settings
+from app.telemetry import Telemetry, build_telemetry
 from search import Embedder
 
 
-def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, embedder: Embedder | None = None,
+    telemetry: Telemetry | None = None,
+) -> FastAPI:
     """One app per settings; nothing is opened until the lifespan starts.
 
-    ``embedder`` lets tests and benches share one loaded model across apps.
+    ``embedder`` lets tests and benches share one loaded model across apps; ``telemetry``
+    (tests: an in-memory exporter) replaces the tracing built from settings, and stays the
+    caller's to shut down.
     """
     settings = settings or Settings()
+    owned = telemetry is None
+    tracing = build_telemetry(settings) if telemetry is None else telemetry
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings, embedder=embedder) as runtime:
-            app.state.runtime = runtime
-            yield
+        try:
+            async with open_runtime(settings, embedder=embedder, telemetry=tracing) as runtime:
+                app.state.runtime = runtime
+                yield
+        finally:
+            if owned:
+                tracing.shutdown()
 
     # /docs and /redoc with Swagger UI and ReDoc from the fastapi-offline package, not a CDN:
     # they render on a machine without a network.
@@ -68,4 +80,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+    tracing.instrument(app)
     return app

@@ -16,6 +16,7 @@ from app.api.protocols.mcp import build_server, running
 from app.metrics import HttpMetrics
 from app.ratelimit import RateLimiter
 from app.settings import Settings
+from app.telemetry import Telemetry
 from app.wiring import Services, build_worker, open_agent, services
 from ingestion import ChangeWorker
 from search import Embedder
@@ -49,12 +50,14 @@ def concurrent_runs() -> int:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, embedder: Embedder | None = None
+    settings: Settings, *, embedder: Embedder | None = None, telemetry: Telemetry | None = None
 ) -> AsyncIterator[Runtime]:
     """Services, agent and the change worker (unless WORKER_MODE=off); the worker stops first."""
     registry = CollectorRegistry()
+    tracer = (telemetry or Telemetry()).tracer
     async with AsyncExitStack() as stack:
-        svc = await stack.enter_async_context(services(settings, embedder=embedder))
+        svc = await stack.enter_async_context(services(settings, embedder=embedder,
+                                                       tracer=tracer))
         # Load the models now (queries and the worker's documents), not on first use.
         await asyncio.to_thread(svc.embedder.warm)
         agent = await stack.enter_async_context(open_agent(svc, settings))

@@ -97,6 +97,21 @@ class Settings(BaseSettings):
     LLM_API_KEY: SecretStr | None = None
     LLM_TIMEOUT_S: float = 30.0
 
+    # Tracing (OpenTelemetry, off unless an endpoint is set)
+    OTLP_ENDPOINT: str = Field(
+        "", description="OTLP/HTTP collector, e.g. http://collector:4318 (spans go to "
+        "/v1/traces); empty = no tracing",
+    )
+    TRACE_CONTENT: bool = Field(
+        False, description="Record prompts, replies and tool arguments on LLM spans "
+        "(gen_ai.*); off: they may hold personal data",
+    )
+    TRACE_SAMPLE_RATIO: float = Field(
+        1.0, ge=0.0, le=1.0,
+        description="Share of new traces kept; a caller's traceparent decides for its own",
+    )
+    SERVICE_NAME: str = Field("shopkeeper", description="service.name of every span")
+
     # HTTP security
     ASSIST_API_KEY_HASHES: list[str] = Field(
         default_factory=list, description="sha256 hex of agent keys"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.settings import Settings
 from catalog.sor import SystemOfRecord, open_sor
+from catalog.tracing import NO_TRACER, Tracer
 from ingestion import ChangeWorker, IndexWriter, KafkaConfig, WorkerConfig, replay_worker
 from search import Bm25Encoder, Embedder, Retriever, VectorIndex, check_embedder, open_index
 
@@ -33,6 +34,8 @@ class Services:
     index: VectorIndex
     embedder: Embedder
     bm25: Bm25Encoder
+    tracer: Tracer = NO_TRACER
+    """Handed to the retriever, the agent and the worker (a no-op one unless tracing is on)."""
     writer: IndexWriter = field(init=False)
     retriever: Retriever = field(init=False)
 
@@ -44,6 +47,7 @@ class Services:
             self.bm25,
             weights=self.settings.FUSION_WEIGHTS,
             prefetch_limit=self.settings.PREFETCH_LIMIT,
+            tracer=self.tracer,
         )
 
 
@@ -89,7 +93,8 @@ def build_index(
 
 @asynccontextmanager
 async def services(
-    settings: Settings, *, embedder: Embedder | None = None, reembed: bool = False
+    settings: Settings, *, embedder: Embedder | None = None, reembed: bool = False,
+    tracer: Tracer = NO_TRACER,
 ) -> AsyncIterator[Services]:
     """Open the SoR and the index for the duration of a command or the app's lifespan."""
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -101,7 +106,8 @@ async def services(
                             reembed=reembed)
         try:
             yield Services(
-                settings=settings, sor=sor, index=index, embedder=embedder, bm25=Bm25Encoder()
+                settings=settings, sor=sor, index=index, embedder=embedder, bm25=Bm25Encoder(),
+                tracer=tracer,
             )
         finally:
             index.close()
@@ -129,6 +135,7 @@ def build_worker(svc: Services, settings: Settings | None = None, **options: Any
     settings = settings or svc.settings
     status_file = options.pop("status_file", None)
     config = worker_config(settings, **({"status_file": status_file} if status_file else {}))
+    options.setdefault("tracer", svc.tracer)
     return ChangeWorker(svc.sor, svc.writer, config, **options)
 
 
@@ -190,12 +197,14 @@ async def open_agent(
         deps = AgentDeps(
             retriever=svc.retriever,
             live=LiveLookup(svc.sor, timeout_s=settings.SOR_TIMEOUT_S,
-                            retries=settings.SOR_RETRIES, cache=cache),
+                            retries=settings.SOR_RETRIES, cache=cache, tracer=svc.tracer),
             vocabulary=VocabularyCache(svc.sor),
             product_url_template=settings.PRODUCT_URL_TEMPLATE,
             llm=llm or chat_model(settings.LLM_PROVIDER, model=settings.LLM_MODEL,
                                   base_url=settings.LLM_BASE_URL, api_key=key,
                                   timeout_s=settings.LLM_TIMEOUT_S),
+            tracer=svc.tracer,
+            trace_content=settings.TRACE_CONTENT,
         )
         agent = ShoppingAgent(deps, saver)
         stack.push_async_callback(agent.aclose)

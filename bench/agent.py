@@ -7,7 +7,9 @@ graph at all. The query-embedding cache is cleared before every run, so each pay
 embedding. Also interleaved: the torch fp32 query embedding alone (one thread, as serving runs
 it), the cost the ONNX default is measured against. Reports p50/p90/p99, each node's share of
 the shopper-mode time and the ratios. Goals: agent p50 <= 40 ms, p99 <= 100 ms; with ONNX,
-agent p50 <= 1.0x and p99 <= 2.5x the torch query embedding of the same run.
+agent p50 <= 1.0x and p99 <= 2.5x the torch query embedding of the same run. Also interleaved:
+shopper mode with tracing on (the SDK, batch export over OTLP/HTTP to a sink on loopback, every
+span sampled); goal: its p50 <= 1.1x shopper mode without tracing.
 
     .venv/bin/python -m bench.agent    # the first run builds the eval index (~6 min)
 """
@@ -16,13 +18,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import random
 import re
 import shutil
+import threading
 import time
 from collections import Counter, defaultdict
 from contextlib import AsyncExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +76,26 @@ def questions(products: list[Product], judged: list[str], n: int, seed: int = 7)
     return out
 
 
+class _Sink(BaseHTTPRequestHandler):
+    """An OTLP/HTTP endpoint that accepts every export (what a collector costs us is the post)."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+
+def otlp_sink() -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def prepare(catalog: Path, root: Path) -> tuple[Settings, Any]:
     """The eval index (built once, ~6 min) in its own data dir, with a SoR beside it; also
     the loaded embedder, so the model loads once."""
@@ -90,11 +115,17 @@ def prepare(catalog: Path, root: Path) -> tuple[Settings, Any]:
 async def measure(settings: Settings, embedder: Any, catalog: Path, qs: list[str],
                   warm: list[str], torch: Any) -> dict[str, Any]:
     from agents.schemas import AgentRequest
+    from app.telemetry import build_telemetry
     from app.wiring import open_agent, services
     from catalog.importers import load_icecat
     from search.index.base import SearchFilter
 
+    sink = otlp_sink()
+    telemetry = build_telemetry(settings.model_copy(update={
+        "OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_address[1]}"}))
     async with AsyncExitStack() as stack:
+        stack.callback(sink.shutdown)
+        stack.callback(telemetry.shutdown)
         svc = await stack.enter_async_context(services(settings, embedder=embedder))
         if not await svc.sor.get_offers(EVAL_TENANT, ["3920564"]):
             products = load_icecat(catalog, tenant=EVAL_TENANT).products
@@ -103,11 +134,16 @@ async def measure(settings: Settings, embedder: Any, catalog: Path, qs: list[str
         started = time.perf_counter()
         agent = await stack.enter_async_context(open_agent(svc, settings))  # 19k-SKU vocabulary
         vocab_s = time.perf_counter() - started
+        # The same index, model and SoR, with every span recorded and exported.
+        traced_svc = dataclasses.replace(svc, tracer=telemetry.tracer)
+        traced = await stack.enter_async_context(open_agent(traced_svc, settings))
         flt = SearchFilter(tenant=EVAL_TENANT)
 
         async def agent_once(q: str, mode: str, nodes: dict[str, float]) -> float:
             t = time.perf_counter()
-            async for ev in agent.stream(AgentRequest(message=q, tenant=EVAL_TENANT, mode=mode)):
+            runner = traced if mode == "traced" else agent
+            async for ev in runner.stream(AgentRequest(message=q, tenant=EVAL_TENANT,
+                                                   mode="shopper" if mode == "traced" else mode)):
                 if ev.type == "status":
                     nodes[ev.data["node"]] += ev.data["ms"]
                 elif ev.type == "error":
@@ -123,12 +159,13 @@ async def measure(settings: Settings, embedder: Any, catalog: Path, qs: list[str
 
         for q in warm:
             await agent_once(q, "shopper", defaultdict(float))
+            await agent_once(q, "traced", defaultdict(float))
             await baseline_once(q)
         phases: dict[str, list[float]] = defaultdict(list)
         nodes: dict[str, float] = defaultdict(float)
-        order = ["shopper", "query", "baseline", "torch"]
+        order = ["shopper", "traced", "query", "baseline", "torch"]
         for i, q in enumerate(qs):  # interleaved, rotating: background load hits all alike
-            for phase in order[i % 4:] + order[: i % 4]:
+            for phase in order[i % 5:] + order[: i % 5]:
                 svc.embedder._query_cache.cache_clear()  # every run embeds its question
                 if phase == "torch":
                     t = time.perf_counter()
@@ -152,6 +189,11 @@ async def measure(settings: Settings, embedder: Any, catalog: Path, qs: list[str
         "ratio_p50_shopper_vs_torch_query_p50": round(shop["p50_ms"] / tq["p50_ms"], 2),
         "ratio_p99_shopper_vs_torch_query_p50": round(shop["p99_ms"] / tq["p50_ms"], 2),
         "ratio_p99_shopper_vs_torch_query_p99": round(shop["p99_ms"] / tq["p99_ms"], 2),
+        "agent_shopper_traced": p["traced"],
+        "ratio_p50_traced_vs_untraced": round(p["traced"]["p50_ms"] / shop["p50_ms"], 3),
+        "ratio_p99_traced_vs_untraced": round(p["traced"]["p99_ms"] / shop["p99_ms"], 3),
+        "tracing_goal": {"p50_ratio": 1.1,
+                         "met": p["traced"]["p50_ms"] <= 1.1 * shop["p50_ms"]},
         "agent_query": p["query"], "baseline": p["baseline"],
         "ratio_p50_shopper_vs_baseline": round(p["shopper"]["p50_ms"] / p["baseline"]["p50_ms"], 2),
         "ratio_p99_shopper_vs_baseline": round(p["shopper"]["p99_ms"] / p["baseline"]["p99_ms"], 2),

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from catalog import InvalidEvent, Money, Product, Stock
 from catalog.sor import ChangeRow
 from catalog.sor.schema import SKU_CONTENT, SKU_PRICE, SKU_STOCK
+from catalog.tracing import valid_traceparent
 
 Entity = Literal["product", "sku"]
 Op = Literal["upsert", "delete", "price", "stock"]
@@ -86,6 +87,8 @@ class ChangeEvent(BaseModel):
     committed_at: datetime
     payload: dict[str, Any] = Field(default_factory=dict)
     source: Source
+    traceparent: str | None = Field(default=None, max_length=55, pattern=r"^[0-9a-f-]+$")
+    """W3C trace context this change continues (the commit's, or its claim's), if traced."""
 
     @field_validator("event_id")
     @classmethod
@@ -237,6 +240,7 @@ def from_change_row(row: ChangeRow) -> ChangeEvent:
             committed_at=row.committed_at,
             payload=dict(row.payload),
             source="outbox",
+            traceparent=valid_traceparent(row.traceparent),
         )
     except ValidationError as exc:
         raise InvalidEvent(f"outbox row {row.id}: {describe(exc)}") from None

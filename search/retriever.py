@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from opentelemetry.trace import SpanKind
+
 from catalog import EmptyQuery
+from catalog.tracing import NO_TRACER, Tracer
 from search.embedder import Embedder
 from search.fusion import rrf
-from search.index.base import Hit, SearchFilter, VectorIndex
+from search.index.base import Direction, Hit, SearchFilter, VectorIndex
 from search.payload import normalise_model
 from search.sparse import Bm25Encoder
 from search.units import QUANTITY
@@ -71,7 +74,9 @@ class Retriever:
         *,
         weights: tuple[float, float] = (1.0, 1.0),
         prefetch_limit: int = 100,
+        tracer: Tracer = NO_TRACER,
     ) -> None:
+        self.tracer = tracer
         self.index = index
         self.embedder = embedder
         self.bm25 = bm25
@@ -83,13 +88,23 @@ class Retriever:
         models, eans = code_tokens(query)
         if not models and not eans:
             return []
-        return self.index.lookup(
-            flt.tenant,
-            skus=models + eans,
-            model_numbers=[normalise_model(m) for m in models],
-            eans=eans,
-            flt=flt,
-        )
+        with self._span("lookup", codes=len(models) + len(eans)) as span:
+            hits = self.index.lookup(
+                flt.tenant,
+                skus=models + eans,
+                model_numbers=[normalise_model(m) for m in models],
+                eans=eans,
+                flt=flt,
+            )
+            span.set_attribute("shopkeeper.hits", len(hits))
+            return hits
+
+    def _span(self, operation: str, **attrs: Any) -> Any:
+        """An index call's client span (the query text stays out: it may hold personal data)."""
+        attributes: dict[str, Any] = {"db.system.name": "qdrant", "db.operation.name": operation}
+        attributes.update({f"shopkeeper.{k}": v for k, v in attrs.items()})
+        return self.tracer.start_as_current_span(f"index {operation}", kind=SpanKind.CLIENT,
+                                                 attributes=attributes)
 
     def ranked(self, query: str, flt: SearchFilter, *, mode: Mode = "hybrid", limit: int = 10
                ) -> list[Hit]:
@@ -97,16 +112,22 @@ class Retriever:
         query = " ".join(query.split())
         if not query:
             raise EmptyQuery("the query is empty; type what you are looking for")
-        dense = self.embedder.embed_query(query) if mode in ("hybrid", "dense") else None
-        sparse = self.bm25.embed_query(query) if mode in ("hybrid", "bm25") else None
-        return self.index.query(
-            flt,
-            dense=dense,
-            sparse=sparse,
-            limit=limit,
-            prefetch_limit=self.prefetch_limit,
-            weights=self.weights,
-        )
+        with self.tracer.start_as_current_span("embed query", attributes={
+                "gen_ai.operation.name": "embeddings",
+                "gen_ai.request.model": self.embedder.model_id}):
+            dense = self.embedder.embed_query(query) if mode in ("hybrid", "dense") else None
+            sparse = self.bm25.embed_query(query) if mode in ("hybrid", "bm25") else None
+        with self._span("query", mode=mode, limit=limit) as span:
+            hits = self.index.query(
+                flt,
+                dense=dense,
+                sparse=sparse,
+                limit=limit,
+                prefetch_limit=self.prefetch_limit,
+                weights=self.weights,
+            )
+            span.set_attribute("shopkeeper.hits", len(hits))
+            return hits
 
     def search(
         self,
@@ -124,6 +145,13 @@ class Retriever:
             exact = self.exact(query, flt) if mode == "hybrid" else []
         return exact_first(exact, hits, limit) if exact else hits
 
+    def ordered(self, flt: SearchFilter, *, direction: Direction, limit: int) -> list[Hit]:
+        """SKUs under ``flt`` in index price order (for "cheapest"), inside an index span."""
+        with self._span("ordered", direction=direction, limit=limit) as span:
+            hits = self.index.ordered(flt, direction=direction, limit=limit)
+            span.set_attribute("shopkeeper.hits", len(hits))
+            return hits
+
     def query_vector(self, query: str) -> list[float]:
         """The dense query vector, so one embedding serves a page search and a product probe."""
         query = " ".join(query.split())
@@ -136,9 +164,10 @@ class Retriever:
         """Store page sections for ``query``: dense and BM25 over page points only, fused."""
         vector = list(dense) if dense is not None else self.query_vector(query)
         flt = SearchFilter(tenant, pages=True)
-        by_dense = self.index.query(flt, dense=vector, limit=PAGE_POOL)
-        by_words = self.index.query(flt, sparse=self.bm25.embed_query(" ".join(query.split())),
-                                    limit=PAGE_POOL)
+        with self._span("query", target="pages", limit=PAGE_POOL):
+            by_dense = self.index.query(flt, dense=vector, limit=PAGE_POOL)
+            by_words = self.index.query(
+                flt, sparse=self.bm25.embed_query(" ".join(query.split())), limit=PAGE_POOL)
         cosine = {h.sku: h.score for h in by_dense}
         payloads = {h.sku: h.payload for h in (*by_words, *by_dense)}
         fused = rrf([[h.sku for h in by_dense], [h.sku for h in by_words]], self.weights)
@@ -147,5 +176,6 @@ class Retriever:
 
     def product_relevance(self, tenant: str, dense: Sequence[float]) -> float:
         """The best product's dense cosine for a query vector (0 for an empty catalog)."""
-        hits = self.index.query(SearchFilter(tenant), dense=list(dense), limit=1)
+        with self._span("query", target="relevance", limit=1):
+            hits = self.index.query(SearchFilter(tenant), dense=list(dense), limit=1)
         return hits[0].score if hits else 0.0

@@ -74,10 +74,11 @@ def fresh_copy(demo_data: Path, dest: Path) -> Path:
 
 @asynccontextmanager
 async def running_app(
-    settings: Settings, embedder: Any
+    settings: Settings, embedder: Any, **options: Any
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The app with its lifespan running, and an httpx client speaking ASGI to it."""
-    app = create_app(settings, embedder=embedder)
+    """The app with its lifespan running, and an httpx client speaking ASGI to it;
+    ``options`` go to ``create_app`` (``telemetry``)."""
+    app = create_app(settings, embedder=embedder, **options)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -26,6 +26,7 @@ from langgraph.runtime import Runtime
 from agents import prompts
 from agents.context import Context
 from agents.state import State
+from agents.telemetry import chat_span, tool_span
 from agents.tools import ToolBox, product_json
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,9 @@ async def _complete(model: Runnable[Any, Any], messages: list[BaseMessage]) -> A
         merged = chunk if merged is None else merged + chunk
     if merged is None:
         return AIMessage(content="")
-    return AIMessage(content=merged.content, tool_calls=merged.tool_calls)
+    return AIMessage(content=merged.content, tool_calls=merged.tool_calls, id=merged.id,
+                     response_metadata=merged.response_metadata,
+                     usage_metadata=merged.usage_metadata)
 
 
 async def plan_and_write(model: Runnable[Any, Any], box: ToolBox, state: State, steps: int) -> str:
@@ -64,12 +67,16 @@ async def plan_and_write(model: Runnable[Any, Any], box: ToolBox, state: State, 
         messages.append(cls(content=str(turn["content"])))
     messages += [HumanMessage(evidence(state)), HumanMessage(state.message)]
     for _ in range(steps):
-        ai = await _complete(model, messages)
+        with chat_span(box.deps, messages) as reply:
+            ai = await _complete(model, messages)
+            reply(ai)
         messages.append(ai)
         if not ai.tool_calls:
             return ai.text
         for call in ai.tool_calls:
-            result = await box.run(call["name"], call["args"])
+            with tool_span(box.deps, dict(call)) as record:
+                result = await box.run(call["name"], call["args"])
+                record(result)
             messages.append(ToolMessage(content=result, tool_call_id=call["id"] or call["name"]))
     log.warning("LLM used all %d steps without answering", steps)
     return ""

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from app.cli.common import err, friendly_errors, out
 from app.settings import Settings
+from app.telemetry import Telemetry, build_telemetry
 from app.wiring import build_embedder, build_worker, open_vector_index, services
 from catalog import ServiceUnavailable
 from catalog.sor import open_sor
@@ -44,7 +45,16 @@ async def _run_worker(settings: Settings, stop_timeout: float) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with services(settings) as svc:
+    telemetry = build_telemetry(settings)
+    try:
+        await _serve_changes(settings, stop, stop_timeout, telemetry)
+    finally:
+        telemetry.shutdown()
+
+
+async def _serve_changes(settings: Settings, stop: asyncio.Event, stop_timeout: float,
+                         telemetry: Telemetry) -> None:
+    async with services(settings, tracer=telemetry.tracer) as svc:
         change_worker = build_worker(svc, settings)
         await change_worker.start()
         err.print(f"worker ready: sources={','.join(change_worker.source_names)} "

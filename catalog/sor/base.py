@@ -35,6 +35,8 @@ class ChangeRow:
     committed_at: datetime
     attempts: int = 0
     payload: dict[str, Any] = field(default_factory=dict)
+    traceparent: str | None = None
+    """W3C trace context of the write that made this row (None when it was not traced)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,16 @@ from __future__ import annotations
 # 3: the version guard: skus/products.applied_version and sku_tombstones (same in-place ALTER).
 SCHEMA_VERSION = 3
 NOTIFY_CHANNEL = "shopkeeper_outbox"
+# Columns added after version 2, on every open when missing (no version bump: a database of any
+# version migrates in place): (table, column, SQLite type, PostgreSQL type and default).
+# outbox.traceparent is the W3C trace context of the write that made the row. PostgreSQL fills
+# it from the transaction's TRACEPARENT_SETTING, so the triggers need not know it; SQLite's
+# writer stamps the rows of its transaction (sqlite/catalog_store.py).
+TRACEPARENT_SETTING = "shopkeeper.traceparent"
+ADDED_COLUMNS = (
+    ("outbox", "traceparent", "TEXT",
+     f"text DEFAULT NULLIF(current_setting('{TRACEPARENT_SETTING}', true), '')"),
+)
 AVAILABILITIES = ("in_stock", "low_stock", "out_of_stock", "preorder", "discontinued")
 
 PRODUCT_COLS = (

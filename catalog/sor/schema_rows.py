@@ -156,12 +156,12 @@ def as_utc(value: Any) -> datetime:
 
 
 # Outbox and DLQ columns selected, in the order the builders below read them.
-CHANGE_COLS = "id, tenant, sku, op, committed_at, attempts, payload"
+CHANGE_COLS = "id, tenant, sku, op, committed_at, attempts, payload, traceparent"
 DLQ_COLS = "id, source, event, reason, attempts, created_at"
 
 
 def change_from_row(row: Sequence[Any], load: Load) -> ChangeRow:
-    id_, tenant, sku, op, committed_at, attempts, payload = row
+    id_, tenant, sku, op, committed_at, attempts, payload, traceparent = row
     op_: ChangeOp = op
     return ChangeRow(
         id=int(id_),
@@ -172,6 +172,7 @@ def change_from_row(row: Sequence[Any], load: Load) -> ChangeRow:
         committed_at=as_utc(committed_at),
         attempts=int(attempts),
         payload=load(payload) or {},
+        traceparent=traceparent or None,
     )
 
 

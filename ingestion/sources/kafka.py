@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from catalog import InvalidEvent
+from catalog.tracing import traceparent_header
 from ingestion.backoff import backoff_delay
 from ingestion.events import ChangeEvent, from_debezium
 from ingestion.sources.base import ChangeSink
@@ -38,6 +39,9 @@ class Record(Protocol):
     @property
     def value(self) -> bytes | None: ...
 
+    # aiokafka's ``headers`` ([(key, bytes)]) are read when present: a W3C ``traceparent``
+    # there makes the worker's spans part of the producer's trace.
+
 
 class Consumer(Protocol):
     """The parts of ``AIOKafkaConsumer`` the loop needs; a fake implements the same three."""
@@ -51,10 +55,18 @@ class Consumer(Protocol):
     def seek(self, partition: Any, offset: int) -> None: ...
 
 
-def decode(value: bytes | None) -> list[ChangeEvent]:
-    """One message's bytes -> events; a tombstone (None) is nothing, garbage ``InvalidEvent``."""
+def decode(value: bytes | None, headers: Any = None) -> list[ChangeEvent]:
+    """One message's bytes -> events; a tombstone (None) is nothing, garbage ``InvalidEvent``.
+
+    A ``traceparent`` header rides on every event of the message."""
     if value is None:
         return []
+    events = _decode(value)
+    tp = traceparent_header(headers)
+    return [e.model_copy(update={"traceparent": tp}) for e in events] if tp else events
+
+
+def _decode(value: bytes) -> list[ChangeEvent]:
     try:
         envelope = json.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -81,7 +93,7 @@ async def consume_once(
             firsts[tp] = records[0].offset
             for rec in records:
                 try:
-                    events.extend(decode(rec.value))
+                    events.extend(decode(rec.value, getattr(rec, "headers", None)))
                 except InvalidEvent as exc:
                     await worker.dead_letter_raw("kafka", _raw(tp, rec), exc.message, 1)
             commits[tp] = records[-1].offset + 1

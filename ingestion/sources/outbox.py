@@ -12,13 +12,17 @@ the lease expires and the row is delivered again, and the idempotent apply makes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
 from catalog import InvalidEvent
 from catalog.sor import ChangeRow, SystemOfRecord
+from catalog.tracing import NO_TRACER, Tracer, batch_parent, context_of, span_traceparent
 from ingestion.backoff import backoff_delay
 from ingestion.events import ChangeEvent, from_change_row
 from ingestion.sources.base import ChangeSink
@@ -38,12 +42,15 @@ class OutboxSource:
         claim_limit: int = 128,
         lease_seconds: float = 30.0,
         idle_wait: float = IDLE_WAIT_S,
+        tracer: Tracer = NO_TRACER,
     ) -> None:
         self.sor = sor
         self.worker = worker
         self.claim_limit = claim_limit
         self.lease_seconds = lease_seconds
         self.idle_wait = idle_wait
+        self.tracer = tracer
+        self._spans: dict[int, Span] = {}  # claim span per row in flight (ended when settled)
         self._inflight: dict[int, asyncio.Future[Any]] = {}
         self._done: asyncio.Queue[tuple[int, BaseException | None]] = asyncio.Queue()
 
@@ -81,15 +88,31 @@ class OutboxSource:
         kept: list[ChangeRow] = []
         for row in rows:
             try:
-                events.append(from_change_row(row))
-                kept.append(row)
+                event = from_change_row(row)
             except InvalidEvent as exc:
                 await self._poison(row, exc)
+                continue
+            events.append(self._claimed(row, event))
+            kept.append(row)
         futures = await self.worker.submit(events, attempts=[r.attempts for r in kept])
         for row, fut in zip(kept, futures, strict=True):
             self._inflight[row.id] = fut
             fut.add_done_callback(partial(self._settled, row.id))
         return len(rows)
+
+    def _claimed(self, row: ChangeRow, event: ChangeEvent) -> ChangeEvent:
+        """Open the row's claim span under the commit that wrote it; the event carries the claim
+        on, so the worker's embed and index-write spans are its children."""
+        span = self.tracer.start_span(
+            "outbox claim", context=context_of(row.traceparent), kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "shopkeeper.outbox",
+                        "messaging.operation.type": "process",
+                        "messaging.message.id": str(row.id), "shopkeeper.change.op": row.op,
+                        "shopkeeper.change.attempts": row.attempts})
+        if not span.is_recording():
+            return event
+        self._spans[row.id] = span
+        return event.model_copy(update={"traceparent": span_traceparent(span)})
 
     async def _poison(self, row: ChangeRow, exc: InvalidEvent) -> None:
         """An outbox row that is not even an event (bad op, bad key): DLQ it as is, then ack."""
@@ -100,7 +123,17 @@ class OutboxSource:
         self._done.put_nowait((row.id, None))
 
     def _settled(self, row_id: int, fut: asyncio.Future[Any]) -> None:
+        span = self._spans.get(row_id)
+        if span is not None:
+            if fut.cancelled():
+                span.set_status(Status(StatusCode.ERROR, "cancelled"))
+            elif fut.exception() is not None:
+                span.set_status(Status(StatusCode.ERROR, type(fut.exception()).__name__))
+            else:
+                span.set_attribute("shopkeeper.change.outcome", str(fut.result()))
+            span.end()
         if fut.cancelled():
+            self._spans.pop(row_id, None)
             self._inflight.pop(row_id, None)  # shutdown timeout: the lease expires, redelivered
             return
         self._done.put_nowait((row_id, fut.exception()))
@@ -125,13 +158,29 @@ class OutboxSource:
             ok = [rid for rid, exc in batch if exc is None]
             failed = [(rid, exc) for rid, exc in batch if exc is not None]
             if ok:
-                await self._retry(partial(self.sor.ack_changes, ok), "ack")
+                with self._ack_span("outbox ack", ok):
+                    await self._retry(partial(self.sor.ack_changes, ok), "ack")
             for rid, exc in failed:
                 reason = f"{type(exc).__name__}: {exc}"[:500]
-                await self._retry(partial(self.sor.release_changes, [rid], error=reason), "release")
+                with self._ack_span("outbox release", [rid]):
+                    await self._retry(partial(self.sor.release_changes, [rid], error=reason),
+                                      "release")
             for rid, _ in batch:
                 self._inflight.pop(rid, None)
+                self._spans.pop(rid, None)
                 self._done.task_done()
+
+    def _ack_span(self, name: str, ids: list[int]) -> Any:
+        """One span per ack call: a child of the first traced row's claim, linked to the rest."""
+        parents = [span_traceparent(s) for s in (self._spans.get(i) for i in ids) if s is not None]
+        parent, links = batch_parent(parents)
+        if parent is None:
+            return contextlib.nullcontext()
+        return self.tracer.start_as_current_span(
+            name, context=parent, links=links, kind=SpanKind.INTERNAL,
+            attributes={"messaging.system": "shopkeeper.outbox",
+                        "messaging.operation.type": "settle",
+                        "messaging.batch.message_count": len(ids)})
 
     async def _retry(self, call: Callable[[], Awaitable[None]], what: str) -> None:
         """Acks must land: retry with backoff while the SoR is away (the lease covers us)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from catalog.tracing import NO_TRACER, Tracer, batch_parent
 from ingestion.worker.durability import Durability
 from ingestion.worker.failures import Retry, reason_of
 from ingestion.worker.index_writes import IndexWrites
@@ -19,8 +20,10 @@ class BatchRunner:
 
     def __init__(
         self, planner: Planner, writes: IndexWrites, durability: Durability,
-        outcomes: Outcomes, dead_letters: DeadLetters, retry: Retry,
+        outcomes: Outcomes, dead_letters: DeadLetters, retry: Retry, *,
+        tracer: Tracer = NO_TRACER,
     ) -> None:
+        self._tracer = tracer
         self._planner = planner
         self._writes = writes
         self._durability = durability
@@ -75,7 +78,13 @@ class BatchRunner:
 
     async def _apply(self, items: list[Item], *, inline: bool) -> Plan:
         """Re-read every SKU of the batch from the SoR, write what differs, mark the index dirty."""
-        plan = await self._planner.plan(items)
+        parent, links = batch_parent(i.event.traceparent for i in items)
+        with self._tracer.start_as_current_span(
+            "sor read", context=parent, links=links,
+            attributes={"shopkeeper.batch.size": len(items)},
+        ):
+            plan = await self._planner.plan(items)
+        plan.parent, plan.links = parent, links
         await self._writes.write(plan, inline=inline)
         return plan
 

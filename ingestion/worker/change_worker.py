@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from catalog import ServiceUnavailable
 from catalog.sor import SystemOfRecord
+from catalog.tracing import NO_TRACER, Tracer
 from ingestion.events import ChangeEvent, Outcome
 from ingestion.worker.batches import BatchRunner
 from ingestion.worker.config import WorkerConfig
@@ -51,8 +52,10 @@ class ChangeWorker:
         write_status: bool = True,
         warm_model: bool = True,
         on_write: WriteObserver | None = None,
+        tracer: Tracer = NO_TRACER,
     ) -> None:
         config = config or WorkerConfig()
+        self.tracer = tracer
         self.sor = sor
         self.writer = writer
         self.index = writer.index
@@ -80,11 +83,11 @@ class ChangeWorker:
         )
         self._writes = IndexWrites(
             writer, self._durability, self.metrics, embed_batch=config.embed_batch,
-            on_write=on_write,
+            on_write=on_write, tracer=tracer,
         )
         self._runner = BatchRunner(
             Planner(sor, writer), self._writes, self._durability, self._outcomes,
-            self._dead_letters, retry,
+            self._dead_letters, retry, tracer=tracer,
         )
         self._partitions = Partitions(
             partitions, self._runner, self._outcomes, capacity=config.queue_size,
@@ -92,7 +95,8 @@ class ChangeWorker:
         )
         self.n_partitions = self._partitions.n
         self.queue_capacity = self._partitions.capacity
-        self._shop_writes = ShopWrites(sor, self._outcomes, self._dead_letters, retry)
+        self._shop_writes = ShopWrites(sor, self._outcomes, self._dead_letters, retry,
+                                       tracer=tracer)
         self._status = StatusReporter(
             sor, self._figures, self.stats,
             path=self.status_file if write_status else None, tick=self._durability.prune,
@@ -119,7 +123,7 @@ class ChangeWorker:
             self._tasks.append(spawn(warm_model(self.writer), name="worker-warm-model"))
         for name in self.source_names:
             self._source_tasks.append(spawn(
-                run_source(name, self.sor, self, self.config, self._stopping),
+                run_source(name, self.sor, self, self.config, self._stopping, self.tracer),
                 name=f"source-{name}",
             ))
         log.info("change worker started: %d partitions, sources=%s", self.n_partitions,

@@ -7,6 +7,9 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry.trace import Status, StatusCode
+
+from catalog.tracing import NO_TRACER, Tracer
 from ingestion.chunker import Chunk
 from ingestion.events import Outcome
 from ingestion.worker.coalesce import Coalescer
@@ -30,8 +33,9 @@ class IndexWrites:
 
     def __init__(
         self, writer: IndexWriter, durability: Durability, metrics: WorkerMetrics,
-        *, embed_batch: int, on_write: WriteObserver | None = None,
+        *, embed_batch: int, on_write: WriteObserver | None = None, tracer: Tracer = NO_TRACER,
     ) -> None:
+        self._tracer = tracer
         self._writer = writer
         self._index = writer.index
         self._durability = durability
@@ -54,9 +58,11 @@ class IndexWrites:
             embed, patch, _ = writer.plan([c for c, _ in pairs], plan.states[tenant])
             to_embed += embed
             payload_only += patch
-        writer.apply([], payload_only)
-        for tenant, dels in plan.deletes.items():
-            self._index.delete(tenant, [sku for sku, _ in dels])
+        n_deletes = sum(len(d) for d in plan.deletes.values())
+        with self._span(plan, "index write", len(payload_only) + n_deletes, "update"):
+            writer.apply([], payload_only)
+            for tenant, dels in plan.deletes.items():
+                self._index.delete(tenant, [sku for sku, _ in dels])
         self._observe([(c.tenant, c.sku, {k: c.payload[k] for k in VOLATILE_PAYLOAD})
                        for c in payload_only])
         self._observe([(t, sku, None) for t, dels in plan.deletes.items() for sku, _ in dels])
@@ -70,17 +76,42 @@ class IndexWrites:
         if to_embed:
             plan.embed_chunks = to_embed
             plan.embedding = self.embedder.submit(to_embed)
+            self._trace_embedding(plan, len(to_embed))
             if inline:
                 self.store_embedded(plan, await plan.embedding)
                 plan.embedding = None
 
     def store_embedded(self, plan: Plan, points: list[IndexPoint]) -> None:
         """Upsert freshly embedded points (on the loop: no other write to them can interleave)."""
-        self._writer.apply(points, [])
+        with self._span(plan, "index write", len(points), "upsert"):
+            self._writer.apply(points, [])
         self._observe([(c.tenant, c.sku, c.payload) for c in plan.embed_chunks])
         keys = {(c.tenant, c.sku) for c in plan.embed_chunks}
         self._durability.written(keys)
         self._mark_all(plan, keys, "applied")
+
+    def _span(self, plan: Plan, name: str, points: int, operation: str) -> Any:
+        """A span for one index write, in the trace of the batch's changes."""
+        return self._tracer.start_as_current_span(
+            name, context=plan.parent, links=plan.links,
+            attributes={"db.system.name": "qdrant", "db.operation.name": operation,
+                        "shopkeeper.points": points})
+
+    def _trace_embedding(self, plan: Plan, chunks: int) -> None:
+        """The model call for this batch's texts, from submit until its vectors are back."""
+        assert plan.embedding is not None
+        span = self._tracer.start_span(
+            "embed", context=plan.parent, links=plan.links,
+            attributes={"gen_ai.operation.name": "embeddings",
+                        "gen_ai.request.model": self._writer.embedder.model_id,
+                        "shopkeeper.chunks": chunks})
+
+        def done(fut: Any) -> None:
+            if fut.cancelled() or fut.exception() is not None:
+                span.set_status(Status(StatusCode.ERROR, "embedding failed"))
+            span.end()
+
+        plan.embedding.add_done_callback(done)
 
     def _patch_before_embedding(self, plan: Plan, chunks: list[Chunk]) -> None:
         """Price and stock filters turn right at once, even while the new text is embedded.

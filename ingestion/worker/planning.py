@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from opentelemetry.context import Context
+from opentelemetry.trace import Link
+
 from catalog import Product, Sku
 from catalog.pages import is_page_key
 from catalog.sor import SystemOfRecord
@@ -27,6 +30,8 @@ class Plan:
     deletes: dict[str, list[tuple[str, list[Item]]]] = field(default_factory=dict)
     embed_chunks: list[Chunk] = field(default_factory=list)
     embedding: asyncio.Future[list[IndexPoint]] | None = None
+    parent: Context | None = None  # the trace the batch's spans join (its first traced change)
+    links: list[Link] = field(default_factory=list)  # the other changes' traces
 
     def groups(self) -> list[tuple[str, str, list[Item]]]:
         """Every planned write as (tenant, sku, the items it settles)."""

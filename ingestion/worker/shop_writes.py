@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from opentelemetry.trace import SpanKind
+
 from catalog import InvalidEvent, StaleVersion
 from catalog.sor import SystemOfRecord
+from catalog.tracing import NO_TRACER, Tracer
 from ingestion.events import ChangeEvent, Outcome
 from ingestion.worker.failures import Retry
 from ingestion.worker.outcomes import DeadLetters, Outcomes
@@ -51,8 +54,10 @@ class ShopWrites:
     """One write at a time, with retries; a write the SoR refuses as older is stale."""
 
     def __init__(
-        self, sor: SystemOfRecord, outcomes: Outcomes, dead_letters: DeadLetters, retry: Retry
+        self, sor: SystemOfRecord, outcomes: Outcomes, dead_letters: DeadLetters, retry: Retry,
+        *, tracer: Tracer = NO_TRACER,
     ) -> None:
+        self._tracer = tracer
         self._sor = sor
         self._outcomes = outcomes
         self._dead_letters = dead_letters
@@ -63,6 +68,19 @@ class ShopWrites:
         """A fresh lock on the running event loop (the versions live in the SoR)."""
         self._lock = asyncio.Lock()
 
+    async def _commit(self, event: ChangeEvent, attempt: int) -> None:
+        """The SoR write inside a span: the outbox rows its triggers add carry that span's
+        traceparent, so the index write they lead to joins the sender's trace."""
+        with self._tracer.start_as_current_span(
+            "catalog commit", kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "shopkeeper.outbox",
+                        "messaging.operation.type": "send", "shopkeeper.change.op": event.op,
+                        "shopkeeper.change.entity": event.entity,
+                        "shopkeeper.change.source": event.source,
+                        "shopkeeper.change.attempt": attempt},
+        ):
+            await apply_write(self._sor, event)
+
     async def write(self, event: ChangeEvent, prior: int = 0) -> Outcome:
         """Apply one shop write to the SoR: "applied", "skipped_stale" or "dead_lettered"."""
         assert self._lock is not None, "ShopWrites.start() first"
@@ -71,7 +89,7 @@ class ShopWrites:
             while True:
                 attempt += 1
                 try:
-                    await apply_write(self._sor, event)
+                    await self._commit(event, attempt)
                     break
                 except StaleVersion as exc:
                     log.info("stale %s %s: %s", event.name, event.event_id, exc.message)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from catalog import ServiceUnavailable
 from catalog.sor import SystemOfRecord
+from catalog.tracing import NO_TRACER, Tracer
 from ingestion.sources.base import ChangeSink
 from ingestion.sources.kafka import run_kafka
 from ingestion.sources.outbox import OutboxSource
@@ -23,12 +24,13 @@ SourceName = Literal["outbox", "kafka"]
 
 async def run_source(
     name: SourceName, sor: SystemOfRecord, sink: ChangeSink, config: WorkerConfig,
-    stopping: asyncio.Event,
+    stopping: asyncio.Event, tracer: Tracer = NO_TRACER,
 ) -> None:
     """Feed ``sink`` from one source until ``stopping`` is set (sources see only the protocol)."""
     if name == "outbox":
         await OutboxSource(
             sor, sink, claim_limit=max(1, config.batch_size) * 2, lease_seconds=config.lease_s,
+            tracer=tracer,
         ).run(stopping)
         return
     if config.kafka is None:

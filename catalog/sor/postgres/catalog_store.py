@@ -8,8 +8,11 @@ deletes first take an advisory lock per key, so concurrent processes cannot both
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
+
+import psycopg
 
 from catalog.models import Money, Offer, Product, Sku, Stock, utcnow
 from catalog.sor.postgres.database import JSONB, PostgresDatabase
@@ -19,6 +22,7 @@ from catalog.sor.schema import (
     SKU_COLS,
     SKU_STOCK,
     SKU_TRACKED,
+    TRACEPARENT_SETTING,
     VERSION_OF,
 )
 from catalog.sor.schema_rows import (
@@ -33,6 +37,7 @@ from catalog.sor.schema_rows import (
     stock_values,
 )
 from catalog.sor.versions import product_version, refuse_or_log, sku_version
+from catalog.tracing import current_traceparent
 
 _PRODUCT_TYPES = ("text",) * 6 + ("jsonb", "text")
 _SKU_TYPES: tuple[str, ...] = ("text",) * 5 + (
@@ -165,6 +170,21 @@ class PostgresCatalog(PostgresDatabase):
 
     _written = 0  # SKU rows written since the last ANALYZE (per instance once incremented)
 
+    @contextlib.asynccontextmanager
+    async def _tx(self, *, single: bool = False) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A write transaction that hands the active span's traceparent to the outbox rows its
+        triggers add (the column default reads it); ``single``: one statement, so without a
+        span no BEGIN/COMMIT round trips are spent."""
+        tp = current_traceparent()
+        async with self._conn() as conn:
+            if tp is None and single:
+                yield conn
+                return
+            async with conn.transaction():
+                if tp is not None:
+                    await conn.execute("SELECT set_config(%s, %s, true)", (TRACEPARENT_SETTING, tp))
+                yield conn
+
     # -- writes (all of them: each one transaction, captured in the outbox by triggers) -------
     async def upsert_products(
         self, products: Sequence[Product], *, version: int | None = None
@@ -193,7 +213,7 @@ class PostgresCatalog(PostgresDatabase):
             _lock_key(t, s) for t, s, _ in versioned
         ]
         unlisted = (list(p_tenants), list(p_ids), [r[-1] for r in prows.values()])
-        async with self._conn() as conn, conn.transaction():
+        async with self._tx() as conn:
             if versioned:
                 await conn.execute(LOCK_KEYS, (locks,))
             await conn.execute(UPSERT_PRODUCT, _columns(prows.values(), _P_WIDTH))
@@ -219,7 +239,7 @@ class PostgresCatalog(PostgresDatabase):
     ) -> int:
         """Delete a product's SKUs not newer than ``version``; returns how many were deleted."""
         args = {"t": tenant, "p": product_id, "v": version}
-        async with self._conn() as conn, conn.transaction():
+        async with self._tx() as conn:
             if version is not None:
                 await conn.execute(LOCK_KEYS, ([_lock_key(tenant, f"product:{product_id}")],))
             cur = await conn.execute(DELETE_PRODUCT_SKUS, args)
@@ -235,7 +255,7 @@ class PostgresCatalog(PostgresDatabase):
 
     async def delete_sku(self, tenant: str, sku: str, *, version: int | None = None) -> bool:
         """Delete a SKU unless it is newer than ``version``; a versioned delete is tombstoned."""
-        async with self._conn() as conn, conn.transaction():
+        async with self._tx() as conn:
             if version is not None:
                 await conn.execute(LOCK_KEYS, ([_lock_key(tenant, sku)],))
             cur = await conn.execute(DELETE_SKU, {"t": tenant, "s": sku, "v": version})
@@ -269,7 +289,7 @@ class PostgresCatalog(PostgresDatabase):
             f"OR COALESCE({v}, applied_version) IS DISTINCT FROM applied_version)"
         )
         args = (*vals, version, tenant, sku, version, version, *vals, version)
-        async with self._conn() as conn, conn.transaction():
+        async with self._tx() as conn:
             cur = await conn.execute(query, args)
             if cur.rowcount:
                 return True
@@ -333,7 +353,7 @@ class PostgresCatalog(PostgresDatabase):
         """Products by product_id in keyset pages; products with no SKU are skipped."""
         after = ""
         while True:
-            async with self._conn() as conn, conn.transaction():
+            async with self._tx() as conn:
                 cur = await conn.execute(
                     f"SELECT {', '.join(PRODUCT_COLS)} FROM products WHERE tenant = %s"
                     " AND product_id > %s ORDER BY product_id LIMIT %s",

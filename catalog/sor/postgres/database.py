@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from catalog.errors import SorUnavailable
-from catalog.sor.schema import NOTIFY_CHANNEL, POSTGRES_DDL, SCHEMA_VERSION
+from catalog.sor.schema import ADDED_COLUMNS, NOTIFY_CHANNEL, POSTGRES_DDL, SCHEMA_VERSION
 from catalog.sor.schema_pages import POSTGRES_PAGES_DDL
 
 SETTING = "SHOPKEEPER_SOR_URL"
@@ -31,6 +31,18 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _SEARCH_PATH = re.compile(r"search_path\s*=\s*([A-Za-z_][A-Za-z0-9_]*)")
 # A jsonb parameter that also takes Decimal and datetime values (as text), for stock and the DLQ.
 JSONB = partial(Jsonb, dumps=partial(json.dumps, default=str))
+
+
+async def _add_missing_columns(conn: psycopg.AsyncConnection[Any]) -> None:
+    """``ADDED_COLUMNS`` the schema lacks; looked up first, so an up-to-date database takes no
+    ACCESS EXCLUSIVE lock on open."""
+    for table, col, _, pg_type in ADDED_COLUMNS:
+        cur = await conn.execute(
+            "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s"
+            " AND NOT attisdropped", (table, col))
+        if await cur.fetchone() is None:
+            await conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} ").format(
+                sql.Identifier(table), sql.Identifier(col)) + sql.SQL(pg_type))  # type: ignore[arg-type]
 
 
 class PostgresDatabase:
@@ -150,12 +162,14 @@ class PostgresDatabase:
                     await conn.execute(POSTGRES_PAGES_DDL)  # type: ignore[arg-type]
                 cur = await conn.execute("SELECT to_regclass('shopkeeper_schema') IS NOT NULL")
                 row = await cur.fetchone()
+                current = False
                 if row and row[0]:
                     cur = await conn.execute("SELECT max(version) FROM shopkeeper_schema")
                     got = await cur.fetchone()
-                    if got and got[0] == SCHEMA_VERSION:
-                        return
-                await conn.execute(POSTGRES_DDL)  # type: ignore[arg-type]
+                    current = bool(got and got[0] == SCHEMA_VERSION)
+                if not current:
+                    await conn.execute(POSTGRES_DDL)  # type: ignore[arg-type]
+                await _add_missing_columns(conn)
         except psycopg.OperationalError as exc:
             raise self._unavailable(exc) from None
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
 
 from catalog.models import Money, Offer, Product, Sku, Stock, utcnow
 from catalog.sor.schema import (
@@ -33,11 +33,14 @@ from catalog.sor.schema_rows import (
 )
 from catalog.sor.sqlite.database import IDS, SqliteDatabase
 from catalog.sor.versions import product_version, refuse_or_log, sku_version
+from catalog.tracing import current_traceparent
 
 
 def _newer(stored: str, v: str) -> str:
     """The guard of a row written at version ``v`` (NULL: an unversioned write, always applied)."""
     return f"({v} IS NULL OR {stored} IS NULL OR {v} >= {stored})"
+
+T = TypeVar("T")
 
 
 def _upsert_sql(table: str, cols: tuple[str, ...], key: str, tracked: tuple[str, ...]) -> str:
@@ -118,6 +121,21 @@ OFFER_JSON = f"""json_object('sku', s.sku,
 class SqliteCatalog(SqliteDatabase):
     """Products, SKUs, price and stock on SQLite: the writes first, then the reads."""
 
+    async def _commit(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``_write``, and when a span is active its traceparent on the outbox rows the triggers
+        added: the write lock is held, so every row past the first id is this transaction's."""
+        tp = current_traceparent()  # read here: the writer thread has no trace context
+        if tp is None:
+            return await self._write(fn)
+
+        def run(conn: sqlite3.Connection) -> T:
+            first = conn.execute("SELECT COALESCE(max(id), 0) FROM outbox").fetchone()[0]
+            result = fn(conn)
+            conn.execute("UPDATE outbox SET traceparent = ? WHERE id > ?", (tp, first))
+            return result
+
+        return await self._write(run)
+
     # -- writes (all of them: each one transaction, captured in the outbox by triggers) -------
     async def upsert_products(
         self, products: Sequence[Product], *, version: int | None = None
@@ -149,7 +167,7 @@ class SqliteCatalog(SqliteDatabase):
                 return [], changed
             return [r[0] for r in conn.execute(STALE_SKUS, (json.dumps(versioned),))], changed
 
-        stale, changed = await self._write(run)
+        stale, changed = await self._commit(run)
         refuse_or_log(products[0].tenant, stale, changed, version)
         return len(products)
 
@@ -171,7 +189,7 @@ class SqliteCatalog(SqliteDatabase):
                 refuse_or_log(tenant, [r[0] for r in kept], 0, version)
             return n
 
-        return await self._write(run)
+        return await self._commit(run)
 
     async def delete_sku(self, tenant: str, sku: str, *, version: int | None = None) -> bool:
         """Delete a SKU unless it is newer than ``version``; a versioned delete is tombstoned."""
@@ -187,7 +205,7 @@ class SqliteCatalog(SqliteDatabase):
                 conn.execute(BURY_MISSING, args)  # deleted before it was ever created
             return False
 
-        return await self._write(run)
+        return await self._commit(run)
 
     async def _set(
         self,
@@ -220,7 +238,7 @@ class SqliteCatalog(SqliteDatabase):
                     refuse_or_log(tenant, [sku], 0, version)  # deleted after this change
             return row is not None
 
-        return await self._write(run)
+        return await self._commit(run)
 
     async def set_price(
         self, tenant: str, sku: str, price: Money, *, version: int | None = None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from catalog.errors import SorUnavailable
-from catalog.sor.schema import SCHEMA_VERSION, SQLITE_DDL
+from catalog.sor.schema import ADDED_COLUMNS, SCHEMA_VERSION, SQLITE_DDL
 from catalog.sor.schema_pages import SQLITE_PAGES_DDL
 
 T = TypeVar("T")
@@ -62,6 +62,7 @@ def connect(path: str, busy_ms: int, *, writer: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             _install(conn)
+            add_missing_columns(conn)
             _install_pages(conn)
         else:
             conn.execute("PRAGMA query_only = 1")
@@ -101,6 +102,32 @@ def new_columns_only(conn: sqlite3.Connection, ddl: str) -> str:
         return "" if m.group(2) in cols else m.group(0)
 
     return _ADD_COLUMN.sub(keep, ddl)
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    """``ADDED_COLUMNS`` a database lacks (SQLite has no ADD COLUMN IF NOT EXISTS); checked again
+    under the write lock, so two processes opening an old file at once do not collide."""
+
+    def missing() -> list[tuple[str, str, str]]:
+        have: dict[str, set[str]] = {}
+        out = []
+        for table, col, sq_type, _ in ADDED_COLUMNS:
+            if table not in have:
+                have[table] = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if col not in have[table]:
+                out.append((table, col, sq_type))
+        return out
+
+    if not missing():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for table, col, sq_type in missing():
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} {sq_type}")
+        conn.execute("COMMIT")
+    finally:
+        if conn.in_transaction:
+            conn.rollback()
 
 
 def _install_pages(conn: sqlite3.Connection) -> None:
