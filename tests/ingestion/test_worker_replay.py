@@ -89,7 +89,7 @@ async def test_file_replay_applies_valid_lines_and_dead_letters_the_rest(
     assert "unknown sku 'S404'" in reasons["f3"]
     assert "payload.price" in reasons[8] or "price.amount" in reasons[8]
     assert "control characters" in reasons[9]
-    assert "someone-else" in reasons[10]
+    assert "tenant differs from the authenticated tenant" in reasons[10]  # named, not echoed
     assert "Extra inputs" in reasons[11]
     offers = await svc.sor.get_offers(TENANT, ["S1-0", "S1-1", "S2"])
     assert set(offers) == {"S1-0", "S2"}  # S1-1 deleted by the last line
