@@ -189,7 +189,9 @@ MCP_REQUEST: dict[str, Any] = {"requestBody": {"required": True, "content": {"ap
     "schema": {"type": "object", "description": "A JSON-RPC 2.0 request or notification (MCP)",
                "required": ["jsonrpc", "method"],
                "properties": {"jsonrpc": {"const": "2.0"}, "id": JSONRPC_ID,
-                              "method": {"type": "string", "minLength": 1},
+                              # No minLength: the MCP SDK answers any notification (a
+                              # message without an id) 202, an empty method included.
+                              "method": {"type": "string"},
                               "params": {"type": "object"}}},
     "example": {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
         "name": "search_catalog",
