@@ -31,7 +31,7 @@ from catalog.sor.schema_rows import (
     stock_values,
 )
 
-_PRODUCT_TYPES = ("text",) * 6 + ("jsonb", "text")
+_PRODUCT_TYPES = ("text",) * 6 + ("jsonb", "text", "text")
 _SKU_TYPES: tuple[str, ...] = ("text",) * 5 + (
     "jsonb",
     "jsonb",

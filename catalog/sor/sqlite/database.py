@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from catalog.errors import SorUnavailable
-from catalog.sor.schema import SCHEMA_VERSION, SQLITE_DDL
+from catalog.sor.schema import SCHEMA_VERSION, SQLITE_DDL, sqlite_added_columns
 
 T = TypeVar("T")
 SETTING = "SHOPKEEPER_SOR_URL"
@@ -45,6 +45,12 @@ def _unavailable(path: str, exc: sqlite3.Error) -> SorUnavailable:
     return SorUnavailable(f"SQLite system of record {path} unusable: {first}", setting=SETTING)
 
 
+def _columns(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    """Each existing table's columns, so a migration adds only the ones it lacks."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+
+
 def connect(path: str, busy_ms: int, *, writer: bool) -> sqlite3.Connection:
     """Open one connection; the writer installs the schema when ``user_version`` is behind."""
     conn = sqlite3.connect(
@@ -59,8 +65,9 @@ def connect(path: str, busy_ms: int, *, writer: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                added = sqlite_added_columns(_columns(conn))
                 try:
-                    conn.executescript("BEGIN IMMEDIATE;\n" + SQLITE_DDL + "\nCOMMIT;")
+                    conn.executescript("BEGIN IMMEDIATE;\n" + added + SQLITE_DDL + "\nCOMMIT;")
                 finally:
                     if conn.in_transaction:
                         conn.rollback()
