@@ -146,7 +146,7 @@ def _colour_words(products: Sequence[Product]) -> frozenset[str]:
             for key, value in attrs.items():
                 parts = key.lower().split()
                 if isinstance(value, str) and len(parts) <= 2 and parts[-1] in _COLOUR_KEYS:
-                    out.update(w for w in words_of(value.replace(",", " ")) if w.isalpha())
+                    out.update(w for w in words_of(value.replace(",", " ")) if is_phrase_word(w))
     return frozenset(out)
 
 
@@ -212,13 +212,16 @@ def learn(products: Sequence[Product], *, min_count: int = 2) -> Learned:
     # Titles without structure still share head nouns ("… Slim Fit Jeans"): learned too, for
     # the products that neither the lexicon nor the classifier could type.
     heads = Counter(
-        fold(w) for p, f in zip(products, found, strict=True)
+        w for p, f in zip(products, found, strict=True)
         if f is None and (w := _last_word(_strip_brand(p.title, p.brand), stop))
     )
-    for key, n in heads.items():
+    head_counts: Counter[str] = Counter()
+    for word, n in heads.items():
+        head_counts[fold(word)] += n
+        shown.setdefault(fold(word), Counter())[word] += n
+    for key, n in head_counts.items():
         if n >= max(3, min_count) and key not in counts:
             counts[key] = n
-            shown[key] = Counter({key: n})
     return Learned(lexicon, _lexicon(counts, shown, min_count, stop), found, stop)
 
 
@@ -241,10 +244,12 @@ def _classify(train: list[tuple[Product, str]], rest: list[Product]) -> list[str
     vec = CountVectorizer(token_pattern=r"\S+", binary=True)
     x = vec.fit_transform([_features(p) for p, _ in train])
     model = MultinomialNB(alpha=0.1).fit(x, [t for _, t in train])
-    probs = model.predict_proba(vec.transform([_features(p) for p in rest]))
+    rows = vec.transform([_features(p) for p in rest])
+    probs = model.predict_proba(rows)
+    known = rows.getnnz(axis=1)  # a title of unseen words gets only the prior: no guess
     best = probs.argmax(axis=1)
-    return [str(model.classes_[i]) if probs[row, i] >= MIN_PROBABILITY else None
-            for row, i in enumerate(best)]
+    return [str(model.classes_[i]) if probs[row, i] >= MIN_PROBABILITY and known[row] >= 2
+            else None for row, i in enumerate(best)]
 
 
 def assign_types(products: Sequence[Product], *, min_count: int = 2) -> list[Product]:

@@ -1,4 +1,4 @@
-"""A product's learned ``product_type`` in the system of record (schema version 3), both backends."""
+"""A product's learned ``product_type`` in the system of record (schema 3), on both backends."""
 
 from __future__ import annotations
 
