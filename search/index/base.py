@@ -47,6 +47,7 @@ class SearchFilter:
     min_price: float | None = None
     max_price: float | None = None
     in_stock: bool | None = None
+    types: Sequence[str] = ()  # product types (``product_type`` payload), any may match
 
     def __post_init__(self) -> None:
         if not self.tenant:
