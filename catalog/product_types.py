@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from catalog.models import Product
@@ -86,6 +86,15 @@ def lower_run(text: str, stop: frozenset[str] = frozenset()) -> str | None:
     return phrase if kept and len(phrase) >= 3 else None
 
 
+def abbreviated(phrase: str, text: str) -> str:
+    """The phrase with the abbreviation that follows it in ``text``, when its initials spell
+    one ("uninterruptible power supply (UPS)"), so shoppers may use either."""
+    m = re.search(re.escape(phrase) + r"\s*\(([^\W\d_]{2,8})\)", text, re.I)
+    abbr = m.group(1).lower() if m else ""
+    initials = "".join(w[0] for w in phrase.split())
+    return f"{phrase} ({abbr})" if abbr and initials.endswith(abbr) else phrase
+
+
 def singular(word: str) -> str:
     """Plural folding for counting only ("cables" and "cable" are one type)."""
     if len(word) > 4 and word.endswith("ies"):
@@ -142,7 +151,9 @@ def _colour_words(products: Sequence[Product]) -> frozenset[str]:
     """Words of the catalog's own colour values, which trail titles but never name a type."""
     out: set[str] = set()
     for p in products:
-        for attrs in (p.attributes, *(s.variant_attributes for s in p.skus)):
+        sources: list[Mapping[str, object]] = [p.attributes]
+        sources += [s.variant_attributes for s in p.skus]
+        for attrs in sources:
             for key, value in attrs.items():
                 parts = key.lower().split()
                 if isinstance(value, str) and len(parts) <= 2 and parts[-1] in _COLOUR_KEYS:
@@ -189,9 +200,9 @@ def learn(products: Sequence[Product], *, min_count: int = 2) -> Learned:
     for p in products:
         split = _split(p)
         run = lower_run(split[1], colours) if split else None
-        runs.append(run)
+        runs.append(abbreviated(run, split[1]) if split and run else run)
         if split and run:
-            tail = split[1].lower().split(run, 1)[-1]
+            tail = split[1].lower().split(run.split(" (")[0], 1)[-1]
             tails.update({w for w in words_of(tail) if is_phrase_word(w)})
     found: list[str | None] = []
     counts: Counter[str] = Counter()
@@ -200,12 +211,12 @@ def learn(products: Sequence[Product], *, min_count: int = 2) -> Learned:
         phrase = run or _attribute(p)
         found.append(phrase)
         if phrase:
-            parts = phrase.split()
+            parts = phrase.split(" (")[0].split()  # an abbreviation is shown, not counted
             for size in range(1, len(parts) + 1):  # the phrase and each of its head suffixes
                 sub = " ".join(parts[-size:])
                 counts[fold(sub)] += 1
-                shown.setdefault(fold(sub), Counter())[sub] += 1
-    heads_of = Counter(fold(f.split()[-1]) for f in found if f)
+                shown.setdefault(fold(sub), Counter())[sub if size < len(parts) else phrase] += 1
+    heads_of = Counter(fold(f.split(" (")[0].split()[-1]) for f in found if f)
     stop = colours | {w for w, n in tails.items()
                       if n >= min_count and heads_of[fold(w)] < max(min_count, n / 10)}
     lexicon = _lexicon(counts, shown, min_count, stop)

@@ -2,10 +2,11 @@
 
 The type a shopper wants is the head of the phrase, not what it is for: "ink for my printer" wants
 ink, "something to charge my laptop" wants something that charges, not a laptop. The matcher
-tries, in order: a type phrase the question names ("wireless mouse" -> mouse), a type whose head
-noun is the question's head noun ("laptop lock" -> cable lock), and, for paraphrases, the type
-phrase nearest the question in embedding space, with the purpose's object ruled out. The first
-two are confident (a filter); the nearest neighbour is a guess (a boost).
+tries a type phrase that ends at the question's head noun ("wireless mouse" -> mouse; "mouse pad"
+is a pad or nothing, never a mouse), then, for paraphrases, the type phrases nearest the question
+in embedding space, with the purpose's object ruled out. A named type is confident (a filter);
+the nearest neighbours are a guess (a boost). Without an embedder, types sharing the head noun
+("laptop lock" -> cable lock) are the guess.
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ How = Literal["phrase", "head", "embedding", "none"]
 PURPOSE = frozenset({"for", "to", "with", "that", "which", "so", "compatible"})
 _DETERMINERS = frozenset({"my", "the", "a", "an", "our", "your", "his", "her", "their", "some",
                           "this", "that", "these", "those", "it", "them", "me"})
-MIN_SIMILARITY = 0.4  # the nearest type phrase must be at least this close to the question
+MIN_SIMILARITY = 0.35  # the nearest type phrase must be at least this close to the question
 NEAR = 0.04  # types this close to the best one are boosted with it
 MAX_BOOST = 3
 
 
 class QueryEmbedder(Protocol):
     def embed_query(self, text: str, *, cache: bool = True) -> list[float]: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class TypeMatch:
 
     @property
     def confident(self) -> bool:
-        return self.how in ("phrase", "head") and len(self.types) == 1
+        return self.how == "phrase"
 
 
 def aliases(product_type: str) -> list[str]:
@@ -96,29 +99,35 @@ class TypeMatcher:
         return list(self.counts)
 
     def lexical(self, words: Sequence[str]) -> TypeMatch:
-        """A type the words name (rightmost, longest), else the types their head noun heads."""
-        for end in range(len(words), 0, -1):
-            for size in range(min(self._longest, end), 0, -1):
-                found = self._phrases.get(fold(" ".join(words[end - size: end])))
-                if found:
-                    return TypeMatch((found,), "phrase")
-        head = next((fold(w) for w in reversed(words) if w not in _DETERMINERS), None)
-        found_heads = self._heads.get(head or "", [])
-        return TypeMatch(tuple(found_heads[:MAX_BOOST]), "head") if found_heads else TypeMatch()
+        """The type phrase that ends at the head noun (the last word), longest first."""
+        words = [w for w in words if w not in _DETERMINERS]
+        for size in range(min(self._longest, len(words)), 0, -1):
+            found = self._phrases.get(fold(" ".join(words[-size:])))
+            if found:
+                return TypeMatch((found,), "phrase")
+        return TypeMatch()
+
+    def by_head(self, words: Sequence[str]) -> TypeMatch:
+        """Types whose head noun is the question's ("laptop lock" -> cable lock): a guess."""
+        words = [w for w in words if w not in _DETERMINERS]
+        found = self._heads.get(fold(words[-1]), []) if words else []
+        return TypeMatch(tuple(found[:MAX_BOOST]), "head") if found else TypeMatch()
 
     def match(self, text: str, embedder: QueryEmbedder | None = None) -> TypeMatch:
         """The head product type of ``text``; with ``embedder``, paraphrases too (a guess)."""
         head, purpose = split_purpose(text)
         found = self.lexical(head)
-        if found.types or embedder is None or not self.counts:
+        if found.types or not self.counts:
             return found
+        if embedder is None:
+            return self.by_head(head)
         return self.nearest(text, purpose, embedder)
 
     def nearest(self, text: str, purpose: Sequence[str], embedder: QueryEmbedder) -> TypeMatch:
         """The type phrases nearest the question, except those nearer its purpose's object."""
         vectors = self._embedded(embedder)
         sims = vectors @ _unit(embedder.embed_query(text))
-        excluded = set(self.lexical(list(purpose)).types) if purpose else set()
+        excluded = set(self.lexical(purpose).types) if purpose else set()
         if purpose:
             to_object = vectors @ _unit(embedder.embed_query(" ".join(purpose)))
             excluded.update(t for t, a, b in zip(self.types, sims, to_object, strict=True)
@@ -135,9 +144,9 @@ class TypeMatcher:
         """Unit vectors of the type phrases, embedded once per matcher (per tenant vocabulary)."""
         with self._lock:
             if self._vectors is None:
-                self._vectors = np.array(
-                    [_unit(embedder.embed_query(t, cache=False)) for t in self.types]
-                ).reshape(len(self.types), -1)
+                vectors = np.asarray(embedder.embed_documents(self.types), dtype=np.float32)
+                norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+                self._vectors = vectors / np.where(norms == 0, 1, norms)
             return self._vectors
 
 

@@ -45,7 +45,8 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.focus or (state.intent == "availability" and any(x["exact"] for x in cands)):
         return {"ranked": [x["sku"] for x in _focused(state, cands, cfg.max_results)]}
     c, dropped, relaxed = state.constraints, list(state.dropped), list(state.relaxed)
-    cands = relevant(cands, state.query, without(c, dropped)["category"])
+    kept = without(c, dropped)
+    cands = relevant(cands, state.query, kept["product_type"], kept["boost_types"])
     while True:
         alive = [x for x in cands if not failures(x, offers.get(x["sku"]), c, dropped)]
         missing = unmet(alive, without(c, dropped)) if alive else []

@@ -28,7 +28,7 @@ def label(key: str, c: Constraints) -> str:
         case "min_price":
             return f"the {money(c['min_price'] or 0)} minimum price"
         case _:
-            return f"the category ({c['category']})"
+            return f"the product type ({c['product_type']})"
 
 
 def _name(c: Candidate) -> str:

@@ -17,14 +17,16 @@ from agents.rules.parsing import (
 )
 from agents.rules.terms import VAGUE, Terms, content
 from agents.rules.vocabulary import words
-from agents.state import Constraints, Memory
+from agents.state import Constraints, Memory, no_constraints
 
 
 def refine(memory: Memory, c: Constraints, text: str, terms: Terms) -> tuple[str, Constraints]:
     """Carry the previous turn into a follow-up, changed by what this message says."""
     old = memory["constraints"]
     prices = [s["price"] for s in memory["shown"] if s["price"] is not None]
-    merged = Constraints(**{**old, "codes": [], "exclude": []})
+    blank = no_constraints()  # a thread remembered by an older version may lack newer keys
+    merged = Constraints(**{k: old.get(k, v) for k, v in blank.items()})  # type: ignore[misc]
+    merged["codes"], merged["exclude"] = [], []
     merged["brands"] = terms.brands or old["brands"]
     merged["colours"] = terms.colours or old["colours"]
     merged["facets"] = sorted({*old["facets"], *terms.facets})

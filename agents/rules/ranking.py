@@ -13,11 +13,13 @@ from agents.rules.vocabulary import STRICT_FACET_KEYS, words
 from agents.state import Candidate, Constraints, LiveOffer
 
 # Weakest first: what a shopper gives up most readily when nothing fits.
-# The category is never given up: it is the thing asked for ("espresso machine" in a shop
+# The product type goes last: it is the thing asked for. Given up, it stays a boost, and
+# words the question shares with no hit still rule hits out ("espresso machine" in a shop
 # without coffee machines is "nothing matches", not a mouse).
-RELAX_ORDER = ("colours", "facets", "in_stock", "max_price", "min_price", "brands")
+RELAX_ORDER = ("colours", "facets", "in_stock", "max_price", "min_price", "brands",
+               "product_type")
 # Filters applied in the index: with no candidates at all, only dropping one of these can help.
-INDEX = frozenset({"brands", "max_price", "min_price"})
+INDEX = frozenset({"brands", "max_price", "min_price", "product_type"})
 PRICE_POOL = 12  # "cheapest" picks among this many most relevant survivors
 
 

@@ -6,6 +6,8 @@ without this floor the agent would recommend whatever is nearest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agents.rules.vocabulary import words
 from agents.state import Candidate
 
@@ -66,13 +68,15 @@ def _stems(c: Candidate) -> set[str]:
     return {stem(w) for w in words(text).split()}
 
 
-def relevant(cands: list[Candidate], query: str, category: str | None) -> list[Candidate]:
-    """The hits that share a (stemmed) word with the question; all of them when the index
-    already filtered by category, or when the question has no such word to check."""
-    if category:
+def relevant(cands: list[Candidate], query: str, product_type: str | None,
+             boost_types: Sequence[str] = ()) -> list[Candidate]:
+    """The hits that share a (stemmed) word with the question, or are of a guessed type; all
+    of them when the index already filtered by type, or when there is no word to check."""
+    if product_type:
         return cands
     wanted = {stem(w) for w in words(expand_query(query)).split()
               if len(w) >= 3 and w.isalpha() and w not in FILLER}
     if not wanted:
         return cands
-    return [c for c in cands if c["exact"] or wanted & _stems(c)]
+    return [c for c in cands if c["exact"] or wanted & _stems(c)
+            or c.get("product_type") in boost_types]

@@ -1,4 +1,4 @@
-"""The catalog's own words (brands, colours, categories, facet values), built once per tenant.
+"""The catalog's own words (brands, colours, product types, facets), built once per tenant.
 
 Constraints are resolved against this vocabulary, so "logitech" becomes a brand filter only
 if the shop sells Logitech. It is read from the SoR (the catalog's truth) on first use and kept
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from catalog import Product
-from catalog.importers.categories import categorise
 from catalog.sor import SystemOfRecord
 from search import FACET_ATTRIBUTES, colour_of, facets_of, normalise_colours
+from search.types import TypeMatcher
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class Vocabulary:
     colours: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     facets: dict[str, list[str]] = field(default_factory=dict)
+    types: TypeMatcher = field(default_factory=lambda: TypeMatcher({}))
+    """The catalog's product types (with product counts), for the question's head type."""
     skus: int = 0
     max_phrase_words: int = 1
     """Longest brand or facet phrase, in words (bounds the phrase matcher's window)."""
@@ -70,6 +72,7 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
     brands: dict[str, set[str]] = defaultdict(set)
     colours: set[str] = set()
     categories: set[str] = set()
+    types: dict[str, int] = defaultdict(int)
     facet_set: set[str] = set()
     skus = 0
     for product in products:
@@ -78,6 +81,8 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
             brands[words(brand)].add(brand)
         if product.category:
             categories.add(product.category.lower())
+        if product.product_type:
+            types[product.product_type.lower()] += 1
         for sku in product.skus:
             skus += 1
             colours.update(c for c in normalise_colours(colour_of(product, sku)) if _phrase(c))
@@ -91,7 +96,7 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
     facets: dict[str, set[str]] = defaultdict(set)
     for facet in facet_set:
         value = _phrase(facet.split("=", 1)[1])
-        if value and value not in frozen_colours and not categorise(value):
+        if value and value not in frozen_colours and value not in types:
             facets[value].add(facet)
     longest = max((len(p.split()) for p in (*brands, *facets)), default=1)
     return Vocabulary(
@@ -100,6 +105,7 @@ def build_vocabulary(products: list[Product]) -> Vocabulary:
         colours=frozen_colours,
         categories=frozenset(categories),
         facets={k: sorted(v) for k, v in facets.items()},
+        types=TypeMatcher(dict(types)),
         skus=skus,
     )
 
