@@ -70,13 +70,16 @@ def _stems(c: Candidate) -> set[str]:
 
 def relevant(cands: list[Candidate], query: str, product_type: str | None,
              boost_types: Sequence[str] = ()) -> list[Candidate]:
-    """The hits that share a (stemmed) word with the question, or are of a guessed type; all
-    of them when the index already filtered by type, or when there is no word to check."""
+    """The hits of a guessed type when there are any (a boost that still shows the rest when
+    none is), else those sharing a (stemmed) word with the question; all of them when the
+    index already filtered by type, or when there is no word to check."""
     if product_type:
         return cands
+    typed = [c for c in cands if c["exact"] or c.get("product_type") in boost_types]
+    if any(not c["exact"] for c in typed):
+        return typed
     wanted = {stem(w) for w in words(expand_query(query)).split()
               if len(w) >= 3 and w.isalpha() and w not in FILLER}
     if not wanted:
         return cands
-    return [c for c in cands if c["exact"] or wanted & _stems(c)
-            or c.get("product_type") in boost_types]
+    return [c for c in cands if c["exact"] or wanted & _stems(c)]
