@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from agents.rules.parsing import (
     BOTH,
@@ -25,7 +26,7 @@ def refine(memory: Memory, c: Constraints, text: str, terms: Terms) -> tuple[str
     old = memory["constraints"]
     prices = [s["price"] for s in memory["shown"] if s["price"] is not None]
     blank = no_constraints()  # a thread remembered by an older version may lack newer keys
-    merged = Constraints(**{k: old.get(k, v) for k, v in blank.items()})  # type: ignore[misc]
+    merged = cast(Constraints, {k: old.get(k, v) for k, v in blank.items()})
     merged["codes"], merged["exclude"] = [], []
     merged["brands"] = terms.brands or old["brands"]
     merged["colours"] = terms.colours or old["colours"]
