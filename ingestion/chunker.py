@@ -86,8 +86,8 @@ def chunk_text(product: Product, sku: Sku) -> str:
         lines.append(f"Model: {sku.model_number}")
     if product.category:
         lines.append(f"Category: {product.category}")
-    if product.product_type:
-        lines.append(f"Type: {product.product_type}")
+    # No "Type:" line: measured on the dev judgments it cost hybrid nDCG@10 0.810 -> 0.805;
+    # the product type is in the payload (filter, boost) only.
     # Sorted (colour first) because stores do not keep JSON key order (PostgreSQL jsonb, sorted
     # dumps): the same SKU read back from the SoR must give the same text and hash.
     variant = [
