@@ -46,7 +46,7 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
         return {"ranked": [x["sku"] for x in _focused(state, cands, cfg.max_results)]}
     c, dropped, relaxed = state.constraints, list(state.dropped), list(state.relaxed)
     kept = without(c, dropped)
-    cands = relevant(cands, state.query, kept["product_type"], kept["boost_types"])
+    cands = relevant(cands, state.query, kept["product_type"], kept["boost_types"], state.message)
     while True:
         alive = [x for x in cands if not failures(x, offers.get(x["sku"]), c, dropped)]
         missing = unmet(alive, without(c, dropped)) if alive else []

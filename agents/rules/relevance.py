@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from agents.rules.vocabulary import words
 from agents.state import Candidate
+from search.types import split_purpose
 
 # Shopper words -> catalog words. Generic retail vocabulary, not tuned to any query file.
 SYNONYMS: dict[str, str] = {
@@ -69,17 +70,17 @@ def _stems(c: Candidate) -> set[str]:
 
 
 def relevant(cands: list[Candidate], query: str, product_type: str | None,
-             boost_types: Sequence[str] = ()) -> list[Candidate]:
-    """The hits of a guessed type when there are any (a boost that still shows the rest when
-    none is), else those sharing a (stemmed) word with the question; all of them when the
-    index already filtered by type, or when there is no word to check."""
+             boost_types: Sequence[str] = (), message: str = "") -> list[Candidate]:
+    """The hits that share a (stemmed) word with the question, and of those the ones of a
+    guessed type when there are any; all hits when the index already filtered by type, or
+    when there is no word to check. A question with a purpose ("something to charge my
+    laptop") names what the product is for, not what it is: its guessed type needs no word."""
     if product_type:
         return cands
-    typed = [c for c in cands if c["exact"] or c.get("product_type") in boost_types]
-    if any(not c["exact"] for c in typed):
-        return typed
     wanted = {stem(w) for w in words(expand_query(query)).split()
               if len(w) >= 3 and w.isalpha() and w not in FILLER}
-    if not wanted:
-        return cands
-    return [c for c in cands if c["exact"] or wanted & _stems(c)]
+    floor = [c for c in cands if c["exact"] or not wanted or wanted & _stems(c)]
+    purpose = bool(message and split_purpose(message)[1])
+    typed = [c for c in (cands if purpose else floor)
+             if c["exact"] or c.get("product_type") in boost_types]
+    return typed if any(not c["exact"] for c in typed) else floor
