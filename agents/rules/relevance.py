@@ -85,10 +85,11 @@ def relevant(cands: list[Candidate], query: str, product_type: str | None,
     wanted = {stem(w) for w in words(expand_query(query)).split()
               if len(w) >= 3 and w.isalpha() and w not in FILLER}
     floor = [c for c in cands if c["exact"] or not wanted or wanted & _stems(c)]
-    head = next((stem(w) for w in reversed(words(query).split())
+    head = next((w for w in reversed(words(query).split())
                  if len(w) >= 3 and w.isalpha() and w not in FILLER), None)
     if head and not boost_types:  # no type matched: the head noun must name the product
-        floor = [c for c in floor if c["exact"] or head in _named(c)]
+        heads = {stem(w) for w in words(expand_query(head)).split()}
+        floor = [c for c in floor if c["exact"] or heads & _named(c)]
     purpose = bool(message and split_purpose(message)[1])
     typed = [c for c in (cands if purpose else floor)
              if c["exact"] or c.get("product_type") in boost_types]
