@@ -87,10 +87,10 @@ def relevant(cands: list[Candidate], query: str, product_type: str | None,
     floor = [c for c in cands if c["exact"] or not wanted or wanted & _stems(c)]
     head = next((w for w in reversed(words(query).split())
                  if len(w) >= 3 and w.isalpha() and w not in FILLER), None)
-    if head and not boost_types:  # no type matched: the head noun must name the product
+    purpose = bool(message and split_purpose(message)[1])
+    if head and not purpose:  # no type filter: the head noun must name the product
         heads = {stem(w) for w in words(expand_query(head)).split()}
         floor = [c for c in floor if c["exact"] or heads & _named(c)]
-    purpose = bool(message and split_purpose(message)[1])
     typed = [c for c in (cands if purpose else floor)
              if c["exact"] or c.get("product_type") in boost_types]
     return typed if any(not c["exact"] for c in typed) else floor
