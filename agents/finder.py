@@ -61,7 +61,11 @@ def find(retriever: Retriever, tenant: str, state: State, limit: int) -> list[Ca
         return [to_candidate(h, 0, exact=True) for h in exact[:limit]]  # lookups are unranked
     if c["sort"] != "relevance" and not exact and state.intent == "search":
         return by_price(retriever, tenant, state, c, limit)
-    hits = retriever.search(state.query or state.message, flt, limit=limit, exact=exact)
+    # A type filter given up (it found nothing) still ranks that type first.
+    given_up = state.constraints["product_type"] if "product_type" in state.dropped else None
+    boost = c["boost_types"] or ([given_up] if given_up else [])
+    hits = retriever.search(state.query or state.message, flt, limit=limit, exact=exact,
+                            boost_types=boost)
     seen = {h.sku for h in exact}
     return [to_candidate(h, 0 if h.sku in seen else i, exact=h.sku in seen)
             for i, h in enumerate(hits)]

@@ -27,7 +27,8 @@ class Constraints(TypedDict):
     sort: Sort
     brands: list[str]
     colours: list[str]
-    category: str | None
+    product_type: str | None  # the head product type, when sure: an index filter
+    boost_types: list[str]  # product types guessed for the question: ranked first
     facets: list[str]
     in_stock: bool
     codes: list[str]
@@ -44,6 +45,7 @@ class Candidate(TypedDict):
     title: str
     brand: str
     category: str | None
+    product_type: str | None
     colours: list[str]
     facets: list[str]
     model: str | None
@@ -103,8 +105,8 @@ def append_turns(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[d
 
 def no_constraints() -> Constraints:
     return Constraints(max_price=None, min_price=None, sort="relevance", brands=[], colours=[],
-                       category=None, facets=[], in_stock=False, codes=[], exclude=[],
-                       ranges={})
+                       product_type=None, boost_types=[], facets=[], in_stock=False, codes=[],
+                       exclude=[], ranges={})
 
 
 def without(c: Constraints, dropped: list[str]) -> Constraints:

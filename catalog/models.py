@@ -114,6 +114,10 @@ class Product(BaseModel):
     title: str = Field(min_length=1)
     description: str = ""
     category: str | None = None
+    product_type: str | None = Field(
+        default=None, max_length=120, examples=["toner cartridge"],
+        description="What the product is (its head noun phrase), learned from the catalog",
+    )
     attributes: dict[str, AttrValue] = Field(default_factory=dict)
     skus: list[Sku] = Field(min_length=1)
     released: str | None = None

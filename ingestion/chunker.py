@@ -88,6 +88,8 @@ def chunk_text(product: Product, sku: Sku) -> str:
         lines.append(f"Model: {sku.model_number}")
     if product.category:
         lines.append(f"Category: {product.category}")
+    # No "Type:" line: measured on the dev judgments it cost hybrid nDCG@10 0.810 -> 0.805;
+    # the product type is in the payload (filter, boost) only.
     # Sorted (colour first) because stores do not keep JSON key order (PostgreSQL jsonb, sorted
     # dumps): the same SKU read back from the SoR must give the same text and hash.
     variant = [
@@ -132,6 +134,7 @@ def chunk_sku(product: Product, sku: Sku, *, model_id: str, version: int = 0) ->
         "brand_display": product.brand,
         "title": product.sku_title(sku),
         "category": (product.category or "").lower() or None,
+        "product_type": (product.product_type or "").lower() or None,
         "colour": colours,
         "model_number": normalise_model(sku.model_number) or None,
         "model_display": sku.model_number,

@@ -24,6 +24,7 @@ PAYLOAD_INDEXES: dict[str, Literal["keyword", "float", "integer", "tenant"]] = {
     "brand": "keyword",
     "colour": "keyword",
     "category": "keyword",
+    "product_type": "keyword",
     "model_number": "keyword",
     "ean": "keyword",
     "facets": "keyword",

@@ -27,6 +27,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 
 _CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9\-_/.]{2,}$")
 _EAN = re.compile(r"^\d{8,14}$")
+BOOST_POOL = 50  # hits re-ranked when boosting product types
 
 
 PAGE_POOL = 20  # sections per leg: a shop's pages have tens of sections, not thousands
@@ -55,6 +56,16 @@ def code_tokens(text: str) -> tuple[list[str], list[str]]:
         elif _CODE.match(token):
             models.append(token)
     return models, eans
+
+
+def boosted(hits: Sequence[Hit], types: Sequence[str], limit: int) -> list[Hit]:
+    """Hits of the wanted product types first (each group in rank order): a soft type filter
+    for when the question's type is a guess, so the rest still show when none is of it."""
+    wanted = {t.strip().lower() for t in types if t.strip()}
+    if not wanted:
+        return list(hits[:limit])
+    first = [h for h in hits if h.payload.get("product_type") in wanted]
+    return [*first, *(h for h in hits if h.payload.get("product_type") not in wanted)][:limit]
 
 
 def exact_first(exact: Sequence[Hit], ranked: Sequence[Hit], limit: int) -> list[Hit]:
@@ -137,10 +148,13 @@ class Retriever:
         mode: Mode = "hybrid",
         limit: int = 10,
         exact: Sequence[Hit] | None = None,
+        boost_types: Sequence[str] = (),
     ) -> list[Hit]:
         """Ranked hits, exact code matches first: ``exact`` when the caller looked them up,
-        else the codes the query names (hybrid mode only)."""
-        hits = self.ranked(query, flt, mode=mode, limit=limit)
+        else the codes the query names (hybrid mode only). ``boost_types`` re-ranks a wider
+        pool so hits of those product types come first."""
+        pool = max(limit, BOOST_POOL) if boost_types else limit
+        hits = boosted(self.ranked(query, flt, mode=mode, limit=pool), boost_types, limit)
         if exact is None:
             exact = self.exact(query, flt) if mode == "hybrid" else []
         return exact_first(exact, hits, limit) if exact else hits

@@ -1,10 +1,11 @@
 """Shared demo-catalog fixtures: a deterministic subset ingested once, copied fresh per test.
 
-``demo_data`` ingests ~370 products of the bundled demo catalog (every mouse and keyboard,
-HP ink, and a slice of headphones, notebooks, monitors, USB drives and calculators) with the
-real embedder into a session temp dir. ``demo_settings`` gives each test its own copy of that
-dir (SoR + embedded index), so tests may change prices and stock freely. ``demo_services``
-opens it; ``demo_agent`` is a ``ShoppingAgent`` on it. All are ``model``-marked by use.
+``demo_data`` ingests ~480 products of the bundled demo catalog (every mouse and keyboard,
+HP ink, laptop locks and chargers, a slice of headphones, notebooks, monitors, USB drives and
+calculators) with the real embedder into a session temp dir. ``demo_settings`` gives each test
+its own copy of that dir (SoR + embedded index), so tests may change prices and stock freely.
+``demo_services`` opens it; ``demo_agent`` is a ``ShoppingAgent`` on it. All are ``model``-marked
+by use.
 
 One planted record: product ``icecat-2704878`` carries a prompt injection in its description,
 so the scenarios can prove catalog text is treated as data.
@@ -13,6 +14,7 @@ so the scenarios can prove catalog text is treated as data.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -41,6 +43,12 @@ def demo_subset(products: list[Product]) -> list[Product]:
                          key=lambda p: p.product_id)[:limit]
     chosen += sorted((p for p in products if p.brand == "HP" and p.category == "ink cartridge"),
                      key=lambda p: p.product_id)
+    # Accessories named after the device they serve: laptop locks and laptop power adapters.
+    chosen += sorted((p for p in products if p not in chosen and (
+        re.search(r"\block\b", p.title, re.I)
+        or (p.category == "power adapter" and re.search(r"charger|adapter", p.title, re.I)
+            and re.search(r"notebook|laptop", f"{p.title} {p.description}", re.I)))),
+        key=lambda p: p.product_id)
     out = []
     for p in chosen:
         if p.product_id == INJECTED:

@@ -54,8 +54,9 @@ async def decide(state: State, *, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.focus or (state.intent == "availability" and any(x["exact"] for x in cands)):
         return {"ranked": [x["sku"] for x in _focused(state, cands, cfg.max_results)]}
     c, dropped, relaxed = state.constraints, list(state.dropped), list(state.relaxed)
-    wanted = product_words(state.query, without(c, dropped))
-    cands = relevant(cands, wanted, without(c, dropped)["category"])
+    kept = without(c, dropped)
+    wanted = product_words(state.query, kept)
+    cands = relevant(cands, wanted, kept["product_type"], kept["boost_types"], state.message)
     if c["sort"] != "relevance":  # a price order must not pull in the cheapest anything
         cands = matches_all(cands, wanted) or cands
     while True:

@@ -39,7 +39,7 @@ async def store_pages(state: State, *, runtime: Runtime[Context]) -> dict[str, A
     deps = runtime.context.deps
     c = state.constraints
     hits, product = await deps.blocking(_probe, deps.retriever, cfg.tenant, state.message)
-    about_product = bool(c["brands"] or c["category"])
+    about_product = bool(c["brands"] or c["product_type"])
     decision = route(state.message, hits, product, about_product=about_product)
     if decision == "products":
         return {"sources": []}

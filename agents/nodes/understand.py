@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,12 +28,13 @@ from agents.rules.parsing import (
 from agents.rules.policy import wants_pages
 from agents.rules.ranking import RELAX_ORDER, is_set
 from agents.rules.terms import VAGUE, content, find_terms
+from agents.rules.types import head_type
 from agents.rules.vocabulary import Vocabulary
 from agents.rules.wishes import range_wishes
 from agents.state import Constraints, Intent, Memory, State, no_constraints, turn_defaults
 from catalog import Forbidden
-from catalog.importers.categories import categorise
 from search import code_tokens
+from search.types import QueryEmbedder
 
 
 @dataclass
@@ -51,10 +51,11 @@ class Understanding:
 
 
 def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
-              currency: str | None = None) -> Understanding:
-    """Intent, retrieval text and constraints of one message (pure: unit-tested as a table).
-    Amounts are in the shop's ``currency`` (default: its catalog's); another one is asked
-    about, never converted or taken for the shop's."""
+              currency: str | None = None, embedder: QueryEmbedder | None = None
+              ) -> Understanding:
+    """Intent, retrieval text and constraints of one message (pure but for ``embedder``, which
+    finds paraphrased product types; unit-tested as a table). Amounts are in the shop's
+    ``currency`` (default: its catalog's); another one is asked about, never converted."""
     text = " ".join(message.split())
     bounds = price_bounds(text)
     shop = currency or vocab.currency
@@ -73,15 +74,12 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
     rest = sizes.rest
     models, eans = code_tokens(rest)
     terms = find_terms(rest, vocab)
-    # "ink for my hp printer" is about ink: the category comes from before "for". A category
-    # the shop lacks is kept (the answer is then "nothing matches"); with no vocabulary (SoR
-    # down when it was to be read) there is no telling, so no category filter at all.
-    head = re.split(r"\bfor\b", rest, maxsplit=1, flags=re.I)[0]
-    category = categorise(head if head.strip() else rest)
+    # "ink for my hp printer" wants ink: the head type, a filter when sure, else a boost.
+    product_type, boost = head_type(vocab, terms.free, embedder)
     c = Constraints(min_price=bounds.min_price, max_price=bounds.max_price, sort=bounds.sort,
                     brands=terms.brands, colours=terms.colours, facets=sorted(set(terms.facets)),
                     in_stock=bool(stock), codes=models + eans, exclude=[],
-                    category=category if vocab.skus else None, ranges=sizes.ranges)
+                    product_type=product_type, boost_types=boost, ranges=sizes.ranges)
     query = " ".join(content(terms.words) + [t for t in sizes.tokens if t not in terms.words])
     meaningful = [w for w in content(terms.free) if w not in VAGUE]
     focus = pick(memory, text, bool(c["codes"]))
@@ -90,7 +88,7 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
         intent: Intent = ("compare" if COMPARE.search(text) else
                           "availability" if asks_stock else "detail")
         return Understanding(intent, query, c, focus)
-    bare = not (c["codes"] or meaningful or c["brands"] or c["category"])
+    bare = not (c["codes"] or meaningful or c["brands"] or c["product_type"])
     if bare and (question := unanchored(text, memory)):  # "compare the first two", no list
         return Understanding("clarify", "", c, clarify=question)
     cue = any(r.search(text) for r in (FOLLOW_UP, CHEAPER, PRICIER, MORE))
@@ -109,7 +107,7 @@ def interpret(message: str, vocab: Vocabulary, memory: Memory | None = None,
         if asks_stock:
             c["in_stock"] = False  # a question about one product, not a filter
         return Understanding("availability" if asks_stock else "lookup", query, c)
-    if not meaningful and not c["brands"] and not c["category"]:
+    if not meaningful and not c["brands"] and not c["product_type"]:
         return Understanding("clarify", "", c)
     return Understanding("search", query, c)
 
@@ -119,9 +117,11 @@ async def understand(state: State, *, runtime: Runtime[Context]) -> dict[str, An
     cfg = runtime.context.cfg
     if state.owner and state.owner != cfg.user_id:
         raise Forbidden("this conversation belongs to another user")
-    vocab = await runtime.context.deps.vocabulary.get(cfg.tenant)
+    deps = runtime.context.deps
+    vocab = await deps.vocabulary.get(cfg.tenant)
     text, fixes = vocab.speller.correct(state.message) if vocab.speller else (state.message, [])
-    u = interpret(text, vocab, state.memory, cfg.currency.upper() or None)
+    u = await deps.blocking(interpret, text, vocab, state.memory, cfg.currency.upper() or None,
+                            deps.retriever.embedder)
     return {**turn_defaults(), "owner": cfg.user_id, "intent": u.intent, "query": u.query,
             "corrections": [list(f) for f in fixes],
             "constraints": u.constraints, "focus": u.focus, "fresh": u.fresh,

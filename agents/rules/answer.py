@@ -33,7 +33,7 @@ def label(key: str, c: Constraints, currency: str | None = None) -> str:
         case "ranges":
             return f"the size ({describe(c.get('ranges') or {})})"
         case _:
-            return f"the category ({c['category']})"
+            return f"the product type ({c['product_type']})"
 
 
 def _name(c: Candidate) -> str:

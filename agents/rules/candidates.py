@@ -40,13 +40,13 @@ def parse_chunk(text: str) -> tuple[dict[str, str], str]:
 
 
 def search_filter(tenant: str, c: Constraints, *, strict: bool = False) -> SearchFilter:
-    """Index-side filters: brand, category and a widened price band (colour/facets stay soft).
-    ``strict`` (the price-ordered read) adds the facets and the index's stock copy: the scan
-    must hold only SKUs that fit, and the live lookup then confirms price and stock."""
+    """Index-side filters: brand, product type and a widened price band (colour/facets stay
+    soft). ``strict`` (the price-ordered read) adds the facets and the index's stock copy: the
+    scan must hold only SKUs that fit, and the live lookup then confirms price and stock."""
     return SearchFilter(
         tenant=tenant,
         brands=c["brands"],
-        categories=[c["category"]] if c["category"] else [],
+        types=[c["product_type"]] if c["product_type"] else [],
         facets=_one_key_facets(c["facets"]) if strict else (),
         min_price=c["min_price"] / PREFILTER_SLACK if c["min_price"] is not None else None,
         max_price=c["max_price"] * PREFILTER_SLACK if c["max_price"] is not None else None,
@@ -72,6 +72,7 @@ def to_candidate(hit: Hit, rank: int, *, exact: bool) -> Candidate:
     return Candidate(
         sku=hit.sku, product_id=p.get("product_id") or hit.sku, title=p.get("title") or hit.sku,
         brand=p.get("brand_display") or p.get("brand") or "", category=p.get("category"),
+        product_type=p.get("product_type"),
         colours=list(p.get("colour") or []), facets=list(p.get("facets") or []),
         model=p.get("model_display") or p.get("model_number"), image_url=p.get("image_url"),
         url=p.get("url"), specs=specs, description=description, score=hit.score, rank=rank,

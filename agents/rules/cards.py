@@ -59,8 +59,8 @@ def why(cand: Candidate, o: LiveOffer | None, c: Constraints, intent: Intent, qu
                      and not c["codes"] else "its model number or SKU matches your search")
     if c["brands"]:
         parts.append(f"it is a {cand['brand']} product")
-    if c["category"] and cand["category"] == c["category"]:
-        parts.append(f"it is in the {c['category']} category")
+    if c["product_type"] and cand["product_type"] == c["product_type"]:
+        parts.append(f"it is a {c['product_type']}")
     if c["colours"] and colour_match(cand, c["colours"]):
         parts.append(f"it comes in {' / '.join(c['colours'])}")
     if facet_match(cand, c["facets"])[0]:

@@ -95,8 +95,8 @@ def wording(c: Constraints, query: str, message: str, currency: str | None,
     values = dict.fromkeys(f.split("=", 1)[-1] for f in c["facets"])
     adjectives = [" or ".join(c["colours"]), *values,
                   " or ".join(brand_name(b, brands or {}) for b in c["brands"])]
-    own = shopper_noun(query, message, c) if not c["category"] else None
-    noun = singular(c["category"]) if c["category"] else own
+    own = shopper_noun(query, message, c) if not c["product_type"] else None
+    noun = singular(c["product_type"]) if c["product_type"] else own
     return Wording(" ".join(a for a in adjectives if a), noun, own is not None,
                    price_phrase(c, currency), c["in_stock"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from agents import prompts
 from agents.rules.parsing import (
@@ -19,14 +20,16 @@ from agents.rules.parsing import (
 )
 from agents.rules.terms import VAGUE, Terms, content
 from agents.rules.vocabulary import words
-from agents.state import Constraints, Memory
+from agents.state import Constraints, Memory, no_constraints
 
 
 def refine(memory: Memory, c: Constraints, text: str, terms: Terms) -> tuple[str, Constraints]:
     """Carry the previous turn into a follow-up, changed by what this message says."""
     old = memory["constraints"]
     prices = [s["price"] for s in memory["shown"] if s["price"] is not None]
-    merged = Constraints(**{**old, "codes": [], "exclude": []})
+    blank = no_constraints()  # a thread remembered by an older version may lack newer keys
+    merged = cast(Constraints, {k: old.get(k, v) for k, v in blank.items()})
+    merged["codes"], merged["exclude"] = [], []
     merged["brands"] = terms.brands or old["brands"]
     merged["colours"] = terms.colours or old["colours"]
     merged["facets"] = sorted({*old["facets"], *terms.facets})

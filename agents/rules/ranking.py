@@ -15,11 +15,13 @@ from agents.state import Candidate, Constraints, LiveOffer
 from search.units import CANONICAL
 
 # Weakest first: what a shopper gives up most readily when nothing fits.
-# The category is never given up: it is the thing asked for ("espresso machine" in a shop
+# The product type goes last: it is the thing asked for. Given up, it stays a boost, and
+# words the question shares with no hit still rule hits out ("espresso machine" in a shop
 # without coffee machines is "nothing matches", not a mouse).
-RELAX_ORDER = ("colours", "facets", "ranges", "in_stock", "max_price", "min_price", "brands")
+RELAX_ORDER = ("colours", "facets", "ranges", "in_stock", "max_price", "min_price", "brands",
+               "product_type")
 # Filters applied in the index: with no candidates at all, only dropping one of these can help.
-INDEX = frozenset({"brands", "max_price", "min_price", "ranges"})
+INDEX = frozenset({"brands", "max_price", "min_price", "ranges", "product_type"})
 
 
 def price_of(offer: LiveOffer | None) -> float | None:

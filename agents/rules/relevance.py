@@ -6,9 +6,12 @@ without this floor the agent would recommend whatever is nearest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from agents.rules.terms import STOP
 from agents.rules.vocabulary import words
 from agents.state import Candidate, Constraints
+from search.types import split_purpose
 
 # Shopper words -> catalog words. Generic retail vocabulary, not tuned to any query file.
 SYNONYMS: dict[str, str] = {
@@ -99,13 +102,28 @@ def matches_all(cands: list[Candidate], query: str) -> list[Candidate]:
     return out
 
 
-def relevant(cands: list[Candidate], query: str, category: str | None) -> list[Candidate]:
-    """The hits that share a (stemmed) word with the question; all of them when the index
-    already filtered by category, or when the question has no such word to check."""
-    if category:
+def _named(c: Candidate) -> set[str]:
+    text = " ".join([c["title"], c["category"] or "", c.get("product_type") or ""])
+    return {stem(w) for w in words(expand_query(text)).split()}
+
+
+def relevant(cands: list[Candidate], query: str, product_type: str | None,
+             boost_types: Sequence[str] = (), message: str = "") -> list[Candidate]:
+    """The hits that share a (stemmed) word with the question, and of those the ones of a
+    guessed type when there are any; all hits when the index already filtered by type, or
+    when there is no word to check. A question with a purpose ("something to charge my
+    laptop") names what the product is for, not what it is: its guessed type needs no word."""
+    if product_type:
         return cands
     wanted = {stem(w) for w in words(expand_query(query)).split()
               if len(w) >= 3 and w.isalpha() and w not in FILLER}
-    if not wanted:
-        return cands
-    return [c for c in cands if c["exact"] or wanted & _stems(c)]
+    floor = [c for c in cands if c["exact"] or not wanted or wanted & _stems(c)]
+    head = next((w for w in reversed(words(query).split())
+                 if len(w) >= 3 and w.isalpha() and w not in FILLER), None)
+    purpose = bool(message and split_purpose(message)[1])
+    if head and not purpose:  # no type filter: the head noun must name the product
+        heads = {stem(w) for w in words(expand_query(head)).split()}
+        floor = [c for c in floor if c["exact"] or heads & _named(c)]
+    typed = [c for c in (cands if purpose else floor)
+             if c["exact"] or c.get("product_type") in boost_types]
+    return typed if any(not c["exact"] for c in typed) else floor

@@ -1,4 +1,4 @@
-"""The catalog's own words (brands, colours, categories, facet values), built once per tenant.
+"""The catalog's own words (brands, colours, product types, facets), built once per tenant.
 
 Constraints are resolved against this vocabulary, so "logitech" becomes a brand filter only
 if the shop sells Logitech. It is read from the SoR (the catalog's truth) on first use and kept
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from catalog import Product
-from catalog.importers.categories import categorise
 from catalog.sor import SystemOfRecord
 from search import FACET_ATTRIBUTES, colour_of, facets_of, normalise_colours
 from search.spelling import Speller, catalog_words
+from search.types import TypeMatcher
 from search.units import payload_quantities
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ class Vocabulary:
     colours: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     facets: dict[str, list[str]] = field(default_factory=dict)
+    types: TypeMatcher = field(default_factory=lambda: TypeMatcher({}))
+    """The catalog's product types (with product counts), for the question's head type."""
     skus: int = 0
     max_phrase_words: int = 1
     """Longest brand or facet phrase, in words (bounds the phrase matcher's window)."""
@@ -82,6 +84,7 @@ def build_vocabulary(products: list[Product], *, spell: bool = True) -> Vocabula
     brands: dict[str, set[str]] = defaultdict(set)
     colours: set[str] = set()
     categories: set[str] = set()
+    types: dict[str, int] = defaultdict(int)
     facet_set: set[str] = set()
     per_category: Counter[str] = Counter()
     currencies: Counter[str] = Counter()
@@ -93,7 +96,11 @@ def build_vocabulary(products: list[Product], *, spell: bool = True) -> Vocabula
             brands[words(brand)].add(brand)
         if product.category:
             categories.add(product.category.lower())
-            per_category[product.category.lower()] += len(product.skus)
+        if product.product_type:
+            types[product.product_type.lower()] += 1
+        # Examples for a clarifying question: what the shop sells most of, in its own words.
+        if kind := product.product_type or product.category:
+            per_category[kind.lower()] += len(product.skus)
         for sku in product.skus:
             skus += 1
             currencies[sku.price.currency] += 1
@@ -110,7 +117,7 @@ def build_vocabulary(products: list[Product], *, spell: bool = True) -> Vocabula
     facets: dict[str, set[str]] = defaultdict(set)
     for facet in facet_set:
         value = _phrase(facet.split("=", 1)[1])
-        if value and value not in frozen_colours and not categorise(value):
+        if value and value not in frozen_colours and value not in types:
             facets[value].add(facet)
     longest = max((len(p.split()) for p in (*brands, *facets)), default=1)
     return Vocabulary(
@@ -119,6 +126,7 @@ def build_vocabulary(products: list[Product], *, spell: bool = True) -> Vocabula
         colours=frozen_colours,
         categories=frozenset(categories),
         facets={k: sorted(v) for k, v in facets.items()},
+        types=TypeMatcher(dict(types)),
         skus=skus,
         currency=currencies.most_common(1)[0][0] if currencies else None,
         examples=tuple(c for c, _ in per_category.most_common(EXAMPLES)),

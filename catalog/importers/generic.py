@@ -30,9 +30,12 @@ from catalog.importers.base import (
 )
 from catalog.importers.icecat import PART_GLOB, load_icecat
 from catalog.models import AttrValue, Money, Product, Sku, Stock
+from catalog.product_types import assign_types
 
 # Product-level columns of the flat (one row per SKU) form; the rest describe the SKU.
-PRODUCT_FIELDS = ("product_id", "brand", "title", "description", "category", "released")
+PRODUCT_FIELDS = (
+    "product_id", "brand", "title", "description", "category", "product_type", "released"
+)
 ATTR_PREFIX, VARIANT_PREFIX = "attr:", "variant:"
 _EAN_SPLIT = re.compile(r"[;|,\s]+")
 _INT = re.compile(r"[+-]?\d+")
@@ -207,6 +210,7 @@ class _Loader:
                 )
             except ValidationError as exc:
                 self.error(first_error(exc), group.line)
+        self.result.products = assign_types(self.result.products)  # the whole file at once
         return self.result
 
 

@@ -28,6 +28,7 @@ from catalog.importers.base import (
 )
 from catalog.importers.categories import category_for
 from catalog.models import AttrValue, Product
+from catalog.product_types import assign_types
 
 PART_GLOB = "products_part*.json.gz"
 _PREFIXES = ("attr_t_", "attr_n_", "attr_b_")  # text first: it wins a clash of readable keys
@@ -235,4 +236,5 @@ def load_icecat(
         except ValueError as exc:  # pydantic ValidationError, Decimal overflow
             source, index, _ = members[0]
             result.errors.append(InvalidProduct(first_error(exc), source=source, record=index))
+    result.products = assign_types(result.products)  # learned from the whole batch at once
     return result

@@ -51,6 +51,7 @@ def product_row(p: Product, dump: Dump) -> tuple[Any, ...]:
         p.category,
         dump(p.attributes),
         p.released,
+        p.product_type,
     )
 
 
@@ -145,6 +146,7 @@ def product_from_rows(prow: Sequence[Any], skus: list[Sku], load: Load) -> Produ
         attributes=load(r["attributes"]) or {},
         skus=skus,
         released=r["released"],
+        product_type=r["product_type"],
     )
 
 

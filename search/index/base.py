@@ -54,6 +54,7 @@ class SearchFilter:
     ranges: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     """Inclusive numeric bounds on range fields (``search.units.RANGE_FIELDS``), all must hold;
     a point without the field does not match."""
+    types: Sequence[str] = ()  # product types (``product_type`` payload), any may match
 
     def __post_init__(self) -> None:
         if not self.tenant:

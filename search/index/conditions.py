@@ -28,7 +28,8 @@ class Cond:
 def filter_conditions(flt: SearchFilter) -> tuple[list[Cond], list[Cond]]:
     """(must, must_not) for a SearchFilter; tenant always first so no query crosses shops."""
     must = [Cond("tenant", "value", flt.tenant)]
-    lists = (("brand", flt.brands), ("colour", flt.colours), ("category", flt.categories))
+    lists = (("brand", flt.brands), ("colour", flt.colours), ("category", flt.categories),
+             ("product_type", flt.types))
     for key, values in lists:
         lowered = _unique(v.strip().lower() for v in values)
         if lowered:
@@ -68,6 +69,7 @@ def hashable(flt: SearchFilter) -> SearchFilter:
         flt.in_stock,
         flt.pages,
         FrozenRanges(flt.ranges),
+        tuple(flt.types),
     )
 
 

@@ -14,6 +14,7 @@ from agents.nodes.understand import interpret
 from agents.rules.parsing import price_bounds
 from agents.rules.vocabulary import Vocabulary
 from agents.state import Memory, Shown
+from search.types import TypeMatcher
 
 VOCAB = Vocabulary(
     brands={"logitech": ["logitech"], "hp": ["hp"], "sharp": ["sharp"],
@@ -24,6 +25,9 @@ VOCAB = Vocabulary(
     facets={"wireless": ["connectivity technology=wireless"],
             "wired": ["connectivity technology=wired"],
             "inkjet": ["print technology=inkjet"]},
+    types=TypeMatcher({"mouse": 50, "keyboard": 40, "notebook": 20, "calculator": 5,
+                       "monitor": 5, "printer": 5, "usb flash drive": 5, "ink cartridge": 5,
+                       "cable lock": 3}),
     skus=100,
 )
 
@@ -65,27 +69,32 @@ def _c(text: str, memory: Memory | None = None) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("wireless mouse under $30 that's in stock",
-     {"intent": "search", "query": "wireless mouse", "max_price": 30.0, "category": "mouse",
+     {"intent": "search", "query": "wireless mouse", "max_price": 30.0, "product_type": "mouse",
       "facets": ["connectivity technology=wireless"], "in_stock": True}),
     ("cheapest in-stock wireless mouse",
-     {"intent": "search", "query": "wireless mouse", "sort": "price_asc", "category": "mouse",
+     {"intent": "search", "query": "wireless mouse", "sort": "price_asc", "product_type": "mouse",
       "facets": ["connectivity technology=wireless"], "in_stock": True}),
     ("Logitech keyboard between 50 and 80",
      {"intent": "search", "query": "logitech keyboard", "min_price": 50.0, "max_price": 80.0,
-      "brands": ["logitech"], "category": "keyboard"}),
+      "brands": ["logitech"], "product_type": "keyboard"}),
     ("is the HP 364 black ink available?",
      {"intent": "availability", "query": "hp 364 black ink", "brands": ["hp"],
       "colours": ["black"], "codes": ["364"]}),
     ("do you have wireless mice in stock?",
-     {"intent": "search", "query": "wireless mice", "category": "mouse",
+     {"intent": "search", "query": "wireless mice",  # "mice": left to the embedding
       "facets": ["connectivity technology=wireless"], "in_stock": True}),
     ("Kingston usb drive", {"intent": "search", "query": "kingston usb drive",
-                            "brands": ["kingston technology"], "category": "usb flash drive"}),
+                            "brands": ["kingston technology"],
+                            "boost_types": ["usb flash drive"]}),  # a drive: a guess
+    ("laptop lock", {"intent": "search", "query": "laptop lock", "boost_types": ["cable lock"]}),
+    ("mouse pad", {"intent": "search", "query": "mouse pad"}),  # a pad, never a mouse
+    ("ink for my printer", {"intent": "search", "query": "ink printer"}),  # not a printer
+    ("charger for my notebook", {"intent": "search", "query": "charger notebook"}),
     ("gray inkjet printer", {"intent": "search", "query": "grey inkjet printer",
-                             "colours": ["grey"], "category": "printer",
+                             "colours": ["grey"], "product_type": "printer",
                              "facets": ["print technology=inkjet"]}),
     ("Sharp calculator", {"intent": "search", "query": "sharp calculator", "brands": ["sharp"],
-                          "category": "calculator"}),
+                          "product_type": "calculator"}),
     ("a sharp knife for the office", {"intent": "search", "query": "sharp knife office"}),
     ("Logitech M100", {"intent": "lookup", "query": "logitech m100", "brands": ["logitech"],
                        "codes": ["M100"]}),
@@ -107,7 +116,7 @@ MEMORY = Memory(
            Shown(sku="b", title="B", brand="HP", product_id="p2", price=24.0),
            Shown(sku="c", title="C", brand="HP", product_id="p3", price=9.5)],
 )
-BASE = {"max_price": 30.0, "category": "mouse", "facets": ["connectivity technology=wireless"],
+BASE = {"max_price": 30.0, "product_type": "mouse", "facets": ["connectivity technology=wireless"],
         "in_stock": True}
 
 
@@ -127,7 +136,7 @@ BASE = {"max_price": 30.0, "category": "mouse", "facets": ["connectivity technol
     ("show me more", {"intent": "search", "query": "wireless mouse", **BASE,
                       "exclude": ["a", "b", "c"]}),
     ("what about keyboards?", {"intent": "search", "query": "keyboards", "max_price": 30.0,
-                               "category": "keyboard", "in_stock": True}),
+                               "product_type": "keyboard", "in_stock": True}),
     ("hp 364 ink", {"intent": "lookup", "query": "hp 364 ink", "brands": ["hp"],
                     "codes": ["364"]}),
 ])

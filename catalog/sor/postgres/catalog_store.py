@@ -39,7 +39,7 @@ from catalog.sor.schema_rows import (
 from catalog.sor.versions import product_version, refuse_or_log, sku_version
 from catalog.tracing import current_traceparent
 
-_PRODUCT_TYPES = ("text",) * 6 + ("jsonb", "text")
+_PRODUCT_TYPES = ("text",) * 6 + ("jsonb", "text", "text")
 _SKU_TYPES: tuple[str, ...] = ("text",) * 5 + (
     "jsonb",
     "jsonb",
