@@ -129,7 +129,6 @@ CREATE TABLE IF NOT EXISTS products (
     category    TEXT,
     attributes  TEXT NOT NULL DEFAULT '{{}}',
     released    TEXT,
-    product_type TEXT,
     PRIMARY KEY (tenant, product_id)
 );
 CREATE TABLE IF NOT EXISTS skus (
@@ -148,9 +147,10 @@ CREATE TABLE IF NOT EXISTS skus (
     warehouses         TEXT NOT NULL DEFAULT '{{}}',
     stock_synthetic    INTEGER NOT NULL DEFAULT 0,
     updated_at         TEXT NOT NULL DEFAULT ({_SQ_NOW}),
-    url                TEXT,
     PRIMARY KEY (tenant, sku)
 );
+-- Columns added since version 1 (the CREATE TABLEs above stay as they were, so one script
+-- serves new and old files; the database module skips an ALTER whose column exists).
 ALTER TABLE skus ADD COLUMN url TEXT;
 ALTER TABLE skus ADD COLUMN applied_version INTEGER;
 ALTER TABLE products ADD COLUMN applied_version INTEGER;
