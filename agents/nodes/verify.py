@@ -41,11 +41,15 @@ def _amount(m: re.Match[str]) -> Decimal | None:
         return None
 
 
-def _named(sentence: str, cands: dict[str, Candidate]) -> list[str]:
+def _names(cands: dict[str, Candidate]) -> list[tuple[str, re.Pattern[str], str]]:
+    """Each candidate's SKU pattern and quoted title, built once per check (not per sentence)."""
+    return [(sku, re.compile(rf"(?<![\w-]){re.escape(sku.lower())}(?![\w-])"),
+             short(c["title"]).rstrip("…").lower()[:40]) for sku, c in cands.items()]
+
+
+def _named(sentence: str, names: list[tuple[str, re.Pattern[str], str]]) -> list[str]:
     low = sentence.lower()
-    return [sku for sku, c in cands.items()
-            if re.search(rf"(?<![\w-]){re.escape(sku.lower())}(?![\w-])", low)
-            or short(c["title"]).rstrip("…").lower()[:40] in low]
+    return [sku for sku, pattern, title in names if pattern.search(low) or title in low]
 
 
 def _bounds(c: Constraints, prices: list[Decimal]) -> set[Decimal]:
@@ -60,15 +64,17 @@ def check(text: str, offers: dict[str, LiveOffer], cands: dict[str, Candidate],
           c: Constraints, default: list[str]) -> list[str]:
     """Problems found in ``text`` (empty when every figure is backed by a live offer)."""
     live = {s: Decimal(o["price"]) for s, o in offers.items() if o["price"] is not None}
-    allowed_any = set(live.values()) | _bounds(c, list(live.values()))
+    bounds = _bounds(c, list(live.values()))
+    allowed_any = set(live.values()) | bounds
+    names = _names(cands)
     problems: list[str] = []
     last = default
     for sentence in _SENTENCE.split(text):
-        named = _named(sentence, cands) or last
+        named = _named(sentence, names) or last
         last = named or last
         for m in _MONEY.finditer(sentence):
             amount = _amount(m)
-            ok = {live[s] for s in named if s in live} | _bounds(c, list(live.values()))
+            ok = {live[s] for s in named if s in live} | bounds
             if amount is None or amount not in (ok if named else allowed_any):
                 problems.append(f"price {m.group(0)!r} not in the live offers of {named or 'any'}")
         claims = _SAFE.sub("", sentence)
@@ -92,10 +98,13 @@ def grounded_problems(state: State, shown: list[Candidate]) -> list[str]:
     title and specs), checked against that product's live offer as model text would be:
     a title or spec that states a price or stock the SoR does not back is reported."""
     cands = {c["sku"]: c for c in shown}
+    # Only the shown products' offers can back their own text (and the price gaps between
+    # every offer of the turn would cost a quadratic set for nothing).
+    offers = {s: o for s, o in state.offers.items() if s in cands}
     problems = []
     for c in shown:
         quoted = ". ".join([short(c["title"]), *(f"{k}: {v}" for k, v in c["specs"].items())])
-        problems += check(quoted, state.offers, cands, state.constraints, [c["sku"]])
+        problems += check(quoted, offers, cands, state.constraints, [c["sku"]])
     return problems
 
 

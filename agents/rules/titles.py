@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from catalog import CURRENCIES
 
@@ -52,6 +53,7 @@ def _cut_groups(text: str) -> str:
     return _GROUP.sub(cut, text)
 
 
+@lru_cache(maxsize=16384)
 def display_title(text: str) -> str:
     """The title without price, stock or instruction fragments, never empty; the rest of
     the title is left exactly as the catalog wrote it."""
