@@ -109,8 +109,9 @@ CONVERSATIONS: dict[str, list[Turn]] = {
                            has=["Yes", "$47.95", "83 available"])],
     # -- nothing matches ---------------------------------------------------------------------
     "not_sold": [Turn("iphone 7", skus=[], has=["couldn't find anything matching “iphone 7”"])],
+    # No product of the shop is typed like it: no card, and the shopper's own words named.
     "unsold_category": [Turn("espresso machine", skus=[],
-                             has=["couldn't find any coffee machines"])],
+                             has=["couldn't find anything matching “espresso machine”"])],
     # -- relaxation --------------------------------------------------------------------------
     "relax_price": [Turn("Logitech mouse under $5", top="2161020", relaxed=True,
                          has=["I dropped the $5 price limit", "lowest-priced", "$8.94"])],

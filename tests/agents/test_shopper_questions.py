@@ -20,13 +20,13 @@ from tests.agents.shopper_questions import QUESTIONS
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
-# The overall pass rate main reaches, less a margin: 23% (30/129) on main at a6cfb3e, before
-# product types, typo correction, units, index-sorted cheapest and store pages land. Raised by
-# the integrator as each feature lands; it never goes down.
-FLOOR = 0.18
-# Share of "we don't carry that" questions answered with no card: 1 of 10 on main (it offers a
-# doll's helmet for a bicycle helmet). The goal is 1.0; raised with the features.
-NOT_CARRIED_FLOOR = 0.1
+# The overall pass rate main reaches, less a margin: 23% (30/129) before issue 9's features,
+# 67% (86/129) with product types, typo correction, units, index-sorted cheapest and store
+# pages. It is raised as answers improve and never goes down.
+FLOOR = 0.62
+# Share of "we don't carry that" questions answered with no card: 1 of 10 before issue 9, 4 of
+# 10 now (a doll's dress still answers "wedding dress"). The goal is 1.0.
+NOT_CARRIED_FLOOR = 0.3
 
 
 @pytest.fixture(scope="module")
