@@ -24,8 +24,9 @@ from tests.agents.shopper_harness import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
-# 12% (4/34) on main at a6cfb3e, less a margin; raised by the integrator as the features land.
-FLOOR = 0.08
+# 12% (4/34) before issue 9's features; 41-53% with them (53% with the shop's pages loaded),
+# less a margin. Raised as answers improve; it never goes down.
+FLOOR = 0.35
 
 
 @pytest.fixture(scope="module")
