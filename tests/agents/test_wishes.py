@@ -47,7 +47,7 @@ def test_only_fields_the_tenant_has() -> None:
     ("ups over 1,000 VA under $500", {"ranges": {"va": [1000.0, None]}, "max_price": 500.0,
                                       "query": "ups 1000 va 1000va"}),
     ("monitor at least 27 inch", {"ranges": {"screen_in": [27.0, None]},
-                                  "query": "monitor 27 inch 27in", "category": "monitor"}),
+                                  "query": "monitor 27 inch 27in"}),
     ("headphones under 20 pounds", {"ranges": {}, "max_price": 20.0}),
     ("16GB usb drive", {"ranges": {"storage_gb": [15.52, 16.48]}, "codes": [],
                         "intent": "search"}),
